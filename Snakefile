@@ -1,0 +1,40 @@
+# nnbench: the benchmark grid, the course reproductions, the tables and the report.
+#
+#   snakemake --cores 8                               # the default grid (config/config.yaml)
+#   snakemake --cores 2 --configfile config/ci.yaml   # the small CI grid
+#
+# Rules are thin: each names its files and parameters and calls the `nnbench` command line; the logic
+# lives in src/nnbench (docs/design.md).
+
+from snakemake.utils import min_version, validate
+
+min_version("8.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+wildcard_constraints:
+    dataset=r"[A-Za-z0-9_\-]+",
+    init=r"[A-Za-z0-9_\-]+",
+    reg=r"[A-Za-z0-9_\-]+",
+    opt=r"[A-Za-z0-9_\-]+",
+    experiment="initialization|gradient_checking|optimization|regularization",
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/course.smk"
+include: "workflow/rules/tables.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.tables.output,
+        course_tables(),
+        "reports/report.html",

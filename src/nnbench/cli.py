@@ -1,0 +1,115 @@
+"""The ``nnbench`` command: ``train``, ``course``, and the analysis commands ``tables`` and ``report``."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+from .registry import SpecError
+
+
+def _load_spec(text: str) -> dict:
+    """A spec from a YAML/JSON file, or an inline JSON object."""
+    import yaml
+
+    if text.lstrip().startswith("{"):
+        return json.loads(text)
+    path = Path(text)
+    if not path.is_file():
+        raise SpecError("--spec", text, "no such file (give a YAML/JSON file or an inline JSON object)")
+    return yaml.safe_load(path.read_text())
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise SpecError("--seeds", text, "must be comma-separated non-negative integers") from None
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise SpecError("--seeds", text, "must be distinct non-negative integers")
+    return seeds
+
+
+def cmd_train(args) -> int:
+    from .config import spec_hash
+    from .io import write_json_atomic
+    from .spec import RunSpec
+    from .trainer import run
+
+    raw = _load_spec(args.spec)
+    for flag in ("dataset", "init", "optimizer", "lr", "epochs", "batch_size", "seed"):
+        value = getattr(args, flag)
+        if value is not None:
+            raw[flag] = value
+    spec = RunSpec.from_dict(raw)
+    seeds = _seeds(args.seeds) if args.seeds else [spec.seed]
+    cell = dict(kv.split("=", 1) for kv in args.cell.split(",")) if args.cell else None
+    results = run(spec, seeds)
+    record = {"schema": "nnbench.cell/1", "cell": cell,
+              "config_hash": spec_hash({k: v for k, v in spec.to_dict().items() if k != "seed"}),
+              "runs": results}
+    if args.out:
+        write_json_atomic(args.out, record)
+    for r in results:
+        acc = lambda k: "-" if r[k] is None else f"{r[k]:.4f}"  # noqa: E731
+        print(f"seed {r['seed']}: {r['status']}, train {acc('train_accuracy')}, test {acc('test_accuracy')}, "
+              f"{r['epochs_run']} epochs, {r['seconds']:.2f} s")
+    return 0
+
+
+def cmd_course(args) -> int:
+    from .course import EXPERIMENTS
+    from .io import write_atomic
+
+    fn = EXPERIMENTS[args.experiment]
+    rows = fn(args.data) if args.experiment == "regularization" else fn()
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    if args.out:
+        write_atomic(args.out, buf.getvalue())
+    for row in rows:
+        shown = {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items() if k != "experiment"}
+        print(" | ".join(f"{k}: {'' if v is None else v}" for k, v in shown.items()))
+    return 0
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("tables", "report"):  # the analysis layer parses its own arguments
+        import importlib
+
+        return importlib.import_module(f"nnbench.{argv[0]}").main(argv[1:]) or 0
+    parser = argparse.ArgumentParser(prog="nnbench", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train a run spec for one or more seeds (together) and write the results")
+    t.add_argument("--spec", required=True, help="YAML/JSON file or inline JSON object with the RunSpec fields")
+    t.add_argument("--seeds", help="comma-separated seeds trained together (default: the spec's seed)")
+    t.add_argument("--cell", help="grid-cell labels, e.g. dataset=circles,init=he,reg=none,opt=adam")
+    t.add_argument("--out", help="where to write the results (JSON, written atomically)")
+    for flag, typ in (("dataset", str), ("init", str), ("optimizer", str), ("lr", float), ("epochs", int),
+                      ("batch-size", int), ("seed", int)):
+        t.add_argument(f"--{flag}", type=typ, help=f"override the spec's {flag.replace('-', '_')}")
+    t.set_defaults(func=cmd_train)
+    c = sub.add_parser("course", help="re-run one of the course's experiments and print its table")
+    c.add_argument("experiment", choices=["initialization", "regularization", "gradient-checking", "optimization"])
+    c.add_argument("--data", help="the course's data.mat (regularization only)")
+    c.add_argument("--out", help="write the table as CSV")
+    c.set_defaults(func=cmd_course)
+    sub.add_parser("tables", help="aggregate result files into tables (see `nnbench tables --help`)")
+    sub.add_parser("report", help="render the HTML report (see `nnbench report --help`)")
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (SpecError, FileNotFoundError, ValueError) as err:
+        print(f"nnbench {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""From the workflow's config to run specifications: one spec per grid cell, validated before any job.
+
+A cell (dataset, init, reg, opt) merges the four names' definitions (``definitions.<axis>.<name>``, each a
+partial RunSpec restricted to its axis's fields) into one :class:`~nnbench.spec.RunSpec` dict. A name
+with no definition means the registry entry of the same name (``inits: [he]`` needs no definition).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from pathlib import Path
+
+from .registry import SpecError
+
+# axis → (the RunSpec field a bare name sets, the fields its definitions may set)
+AXES = {
+    "datasets": ("dataset", {"dataset", "dataset_options", "hidden", "activation", "epochs", "curve_every"}),
+    "inits": ("init", {"init", "init_options"}),
+    "regs": (None, {"l2", "keep_prob", "batchnorm"}),
+    "optimizers": ("optimizer", {"optimizer", "optimizer_options", "lr", "schedule", "schedule_options", "batch_size"}),
+}
+BUILTIN_REGS = {"none": {}}
+
+
+def seed_list(config: dict) -> list[int]:
+    """``seeds: 5`` means seeds 0..4; a list is taken as it is."""
+    seeds = config.get("seeds", 5)
+    return list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+
+
+def definition(config: dict, axis: str, name: str) -> dict:
+    """The partial spec that ``name`` stands for on ``axis``."""
+    defs = (config.get("definitions") or {}).get(axis) or {}
+    if name in defs:
+        return dict(defs[name] or {})
+    if axis == "regs":
+        if name in BUILTIN_REGS:
+            return dict(BUILTIN_REGS[name])
+        raise SpecError(f"regs", name, "has no definition under definitions.regs")
+    return {AXES[axis][0]: name}
+
+
+def cell_spec(config: dict, dataset: str, init: str, reg: str, opt: str) -> dict:
+    """The RunSpec dict (without seed) of one grid cell."""
+    spec = {}
+    for axis, name in zip(AXES, (dataset, init, reg, opt)):
+        d = definition(config, axis, name)
+        for key in d:
+            if key not in AXES[axis][1]:
+                raise SpecError(f"definitions.{axis}.{name}.{key}", d[key],
+                                f"a {axis} definition may set only {', '.join(sorted(AXES[axis][1]))}")
+        spec.update(d)
+    return spec
+
+
+def spec_hash(spec: dict) -> str:
+    """SHA-256 of a spec's canonical JSON: equal specs, equal hashes."""
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+
+def cells(config: dict):
+    return itertools.product(config["datasets"], config["inits"], config["regs"], config["optimizers"])
+
+
+def check(config: dict) -> None:
+    """Refuse a config whose grid names or values cannot make a valid RunSpec, naming key and value.
+
+    Called at the top of the Snakefile (after the JSON schema), so nothing runs on a bad config.
+    """
+    from .spec import RunSpec
+
+    for axis in AXES:
+        names = config.get(axis)
+        if not names:
+            raise SpecError(axis, names, "the grid needs at least one name on every axis")
+        if len(set(names)) != len(names):
+            raise SpecError(axis, names, "names must be distinct")
+    seeds = seed_list(config)
+    if not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise SpecError("seeds", config.get("seeds"), "must be a positive count or a list of distinct non-negative integers")
+    checked = {}
+    for cell in cells(config):
+        for axis, name in zip(AXES, cell):
+            if (axis, name) in checked:
+                continue
+            spec = cell_spec(config, *cell)
+            try:
+                RunSpec.from_dict({**spec, "seed": seeds[0]})
+            except SpecError as err:
+                # name the definition the bad field came from
+                field = err.field.split(".")[0].split("_options")[0]
+                for ax, nm in zip(AXES, cell):
+                    fields = AXES[ax][1]
+                    if field in fields or f"{field}_options" in fields:
+                        where = f"definitions.{ax}.{nm}" if nm in ((config.get("definitions") or {}).get(ax) or {}) else ax
+                        raise SpecError(f"{where}: {err.field}", err.value, err.reason) from None
+                raise
+            checked[(axis, name)] = True
+    path = config.get("football_mat") or ""
+    if path and not Path(path).is_file():
+        raise SpecError("football_mat", path, "no such file (the course's data.mat)")

@@ -1,0 +1,206 @@
+"""A fully connected network: forward and backward passes with dropout, batch norm and L2.
+
+Shapes follow the course, with a leading axis over R independent runs trained together:
+X is (R, n_0, m); W{l} is (R, n_l, n_{l−1}); b{l}, gamma{l}, beta{l} are (R, n_l, 1).
+Layer l computes Z = W A_prev + b (or, with batch norm, Z = γ·(W A_prev − μ)/√(σ² + ε) + β, no bias),
+then A = g(Z) on hidden layers (with inverted dropout A = (A·D)/keep_prob in training), and on the last
+layer the output σ (one unit, two classes) or softmax (C units).
+Backpropagation starts from dZ_L = (A_L − Y)/m and follows the chain rule layer by layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .losses import OUTPUTS
+
+
+def _t(a: np.ndarray) -> np.ndarray:
+    """Transpose of each run's matrix (swap the last two axes)."""
+    return a.swapaxes(-1, -2)
+
+
+@dataclass(frozen=True)
+class Network:
+    """The architecture and its regularizers (no parameters: those live in a dict).
+
+    sizes: (n_0, n_1, ..., n_L); n_L = 1 means a sigmoid output, n_L ≥ 2 a softmax.
+    keep_prob: inverted-dropout keep probability per hidden layer (length L − 1); 1.0 means none.
+    batchnorm: normalize every hidden layer's pre-activations with batch statistics in training and running
+      averages at evaluation: running ← ρ·running + (1 − ρ)·batch, ρ = bn_momentum, the variance unbiased
+      (m/(m−1)) as PyTorch keeps it.
+    l2: λ; the cost gains λ/(2·n) Σ_l ‖W_l‖²_F and each dW_l gains λ·W_l / n, n = the training-set size.
+    """
+
+    sizes: tuple[int, ...]
+    activation: str = "relu"
+    keep_prob: tuple[float, ...] = ()
+    batchnorm: bool = False
+    l2: float = 0.0
+    bn_momentum: float = 0.9
+    bn_eps: float = 1e-5
+    output: str = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "sizes", tuple(int(n) for n in self.sizes))
+        keep = tuple(float(k) for k in self.keep_prob) or (1.0,) * (len(self.sizes) - 2)
+        object.__setattr__(self, "keep_prob", keep)
+        object.__setattr__(self, "output", "sigmoid" if self.sizes[-1] == 1 else "softmax")
+        if len(keep) != len(self.sizes) - 2:
+            raise ValueError(f"keep_prob has {len(keep)} entries for {len(self.sizes) - 2} hidden layers")
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.sizes) - 1
+
+    @property
+    def has_dropout(self) -> bool:
+        return any(k < 1.0 for k in self.keep_prob)
+
+    def _bn(self, layer: int) -> bool:
+        return self.batchnorm and layer < self.n_layers
+
+    # -- parameters -------------------------------------------------------------------------------------
+    def init_params(self, initializer, rngs) -> dict[str, np.ndarray]:
+        """Draw W_1, ..., W_L in order from each run's generator (biases, β zero; γ one)."""
+        params = {}
+        for l in range(1, self.n_layers + 1):
+            shape = (self.sizes[l], self.sizes[l - 1])
+            params[f"W{l}"] = np.stack([np.asarray(initializer(rng, shape), dtype=np.float64) for rng in rngs])
+        runs = len(rngs)
+        for l in range(1, self.n_layers + 1):  # interleave as W1, b1, W2, b2, ... (the course's order)
+            W = params.pop(f"W{l}")
+            params[f"W{l}"] = W
+            col = (runs, self.sizes[l], 1)
+            if self._bn(l):
+                params[f"gamma{l}"], params[f"beta{l}"] = np.ones(col), np.zeros(col)
+            else:
+                params[f"b{l}"] = np.zeros(col)
+        return params
+
+    def init_bn_state(self, runs: int) -> dict[str, np.ndarray]:
+        """Running mean (0) and variance (1) of each normalized layer."""
+        state = {}
+        for l in range(1, self.n_layers):
+            if self.batchnorm:
+                state[f"mean{l}"] = np.zeros((runs, self.sizes[l], 1))
+                state[f"var{l}"] = np.ones((runs, self.sizes[l], 1))
+        return state
+
+    def dropout_shapes(self, runs: int, m: int) -> list[tuple[tuple[int, int, int], float]]:
+        """(mask shape, keep_prob) of each hidden layer, in order."""
+        return [((runs, self.sizes[l], m), self.keep_prob[l - 1]) for l in range(1, self.n_layers)]
+
+    # -- forward ----------------------------------------------------------------------------------------
+    def forward(self, params, X, *, train=False, masks=None, bn_state=None):
+        """Return the output logits Z_L and the cache that :meth:`backward` needs.
+
+        masks: one boolean array (or None) per hidden layer; given in training when keep_prob < 1.
+        bn_state: running statistics, updated in place in training, used at evaluation.
+        """
+        g, _ = ACTIVATIONS[self.activation]
+        A = X
+        cache = []
+        for l in range(1, self.n_layers + 1):
+            A_prev = A
+            Z = params[f"W{l}"] @ A_prev
+            bn = None
+            if self._bn(l):
+                Z, bn = self._bn_forward(l, Z, params, train, bn_state)
+            else:
+                Z += params[f"b{l}"]
+            if l == self.n_layers:
+                cache.append((A_prev, Z, None, None, bn))
+                return Z, cache
+            A = g(Z)
+            mask = masks[l - 1] if masks is not None else None
+            cache.append((A_prev, Z, A, mask, bn))
+            if mask is not None:
+                A = (A * mask) / self.keep_prob[l - 1]
+        raise AssertionError("unreachable")
+
+    def _bn_forward(self, l, Z, params, train, bn_state):
+        if train:
+            mu = Z.mean(axis=-1, keepdims=True)
+            var = Z.var(axis=-1, keepdims=True)
+            if bn_state is not None:
+                m, rho = Z.shape[-1], self.bn_momentum
+                bn_state[f"mean{l}"] = rho * bn_state[f"mean{l}"] + (1 - rho) * mu
+                unbiased = var * (m / (m - 1)) if m > 1 else var
+                bn_state[f"var{l}"] = rho * bn_state[f"var{l}"] + (1 - rho) * unbiased
+        else:
+            mu, var = bn_state[f"mean{l}"], bn_state[f"var{l}"]
+        inv = 1.0 / np.sqrt(var + self.bn_eps)
+        Zhat = (Z - mu) * inv
+        return params[f"gamma{l}"] * Zhat + params[f"beta{l}"], (Zhat, inv)
+
+    # -- cost -------------------------------------------------------------------------------------------
+    def probabilities(self, Z):
+        return OUTPUTS[self.output][0](Z)
+
+    def loss_sum(self, Z, Y) -> np.ndarray:
+        """Per run, the sum over the batch of the per-example losses, shape (R,)."""
+        return OUTPUTS[self.output][1](Z, Y)
+
+    def l2_penalty(self, params, n: int) -> np.ndarray:
+        """λ/(2n) Σ_l ‖W_l‖²_F per run, shape (R,)."""
+        if not self.l2:
+            return 0.0
+        total = sum(np.square(params[f"W{l}"]).sum(axis=(-2, -1)) for l in range(1, self.n_layers + 1))
+        return self.l2 / (2 * n) * total
+
+    def cost(self, params, X, Y, *, train=False, masks=None, bn_state=None, n=None) -> np.ndarray:
+        """Mean loss over the examples plus the L2 penalty, per run."""
+        Z, _ = self.forward(params, X, train=train, masks=masks, bn_state=bn_state)
+        m = X.shape[-1]
+        return self.loss_sum(Z, Y) / m + self.l2_penalty(params, n or m)
+
+    # -- backward ---------------------------------------------------------------------------------------
+    def backward(self, params, cache, Z_L, Y, n=None) -> dict[str, np.ndarray]:
+        """Gradients of the cost (mean loss over the batch + L2 with training-set size n) for every
+        parameter, keyed like ``params``."""
+        _, g_prime = ACTIVATIONS[self.activation]
+        m = Y.shape[-1]
+        n = n or m
+        grads = {}
+        dZ = (self.probabilities(Z_L) - Y) * (1.0 / m)
+        for l in range(self.n_layers, 0, -1):
+            A_prev, Z, A, mask, bn = cache[l - 1]
+            if bn is not None:
+                dZ = self._bn_backward(l, dZ, params, bn, grads)
+            else:
+                grads[f"b{l}"] = dZ.sum(axis=-1, keepdims=True)
+            W = params[f"W{l}"]
+            dW = dZ @ _t(A_prev)
+            if self.l2:
+                dW += (self.l2 * W) / n
+            grads[f"W{l}"] = dW
+            if l > 1:
+                dA = _t(W) @ dZ
+                _, Z_prev, A_act, mask_prev, _ = cache[l - 2]
+                if mask_prev is not None:
+                    dA = (dA * mask_prev) / self.keep_prob[l - 2]
+                dZ = dA * g_prime(Z_prev, A_act)
+        return {k: grads[k] for k in params}
+
+    def _bn_backward(self, l, dZt, params, bn, grads):
+        """Through Z̃ = γ·Ẑ + β, Ẑ = (Z − μ)·inv: dZ = inv/m·(m·dẐ − Σ dẐ − Ẑ·Σ(dẐ·Ẑ))."""
+        Zhat, inv = bn
+        m = Zhat.shape[-1]
+        grads[f"gamma{l}"] = (dZt * Zhat).sum(axis=-1, keepdims=True)
+        grads[f"beta{l}"] = dZt.sum(axis=-1, keepdims=True)
+        dZhat = dZt * params[f"gamma{l}"]
+        return (inv / m) * (
+            m * dZhat - dZhat.sum(axis=-1, keepdims=True) - Zhat * (dZhat * Zhat).sum(axis=-1, keepdims=True)
+        )
+
+    # -- evaluation -------------------------------------------------------------------------------------
+    def predict(self, params, X, bn_state=None) -> np.ndarray:
+        """Class labels (R, m): σ(z) > 0.5 for one output unit, argmax of the softmax otherwise."""
+        Z, _ = self.forward(params, X, bn_state=bn_state)
+        if self.output == "sigmoid":
+            return (self.probabilities(Z)[:, 0, :] > 0.5).astype(np.int64)
+        return Z.argmax(axis=-2)

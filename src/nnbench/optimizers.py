@@ -1,0 +1,154 @@
+"""Optimizers: ``OPTIMIZERS[name](**hyper_parameters)``, each with ``init(params) -> state`` and
+``update(params, grads, state, lr)``, which updates ``params`` and ``state`` in place.
+
+Conventions (each tested against a step computed by hand in ``tests/test_optimizers.py``); g is the
+gradient, α the learning rate of this step, t the number of steps taken including this one:
+
+- sgd:       W ← W − α g
+- momentum:  v ← β v + (1 − β) g;  W ← W − α v                      (the course's form, v₀ = 0)
+- nesterov:  v ← β v + (1 − β) g;  W ← W − α (β v + (1 − β) g)      (look-ahead, Sutskever/Bengio form)
+- rmsprop:   s ← β s + (1 − β) g²; W ← W − α g / (√s + ε)           (ε outside the root, as PyTorch)
+- adam:      v ← β₁ v + (1 − β₁) g; s ← β₂ s + (1 − β₂) g²;
+             v̂ = v/(1 − β₁ᵗ); ŝ = s/(1 − β₂ᵗ); W ← W − α v̂ / (√ŝ + ε)   (the course's and PyTorch's)
+- adamw:     W ← W − α λ W on weight matrices only (decoupled weight decay, before the step), then adam
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .registry import check_number
+
+
+def _ema(avg: np.ndarray, value: np.ndarray, beta: float) -> None:
+    """avg ← β·avg + (1 − β)·value, in place (the moment update shared by momentum, RMSprop, Adam)."""
+    avg *= beta
+    avg += (1 - beta) * value
+
+
+def _zeros_like(params):
+    return {k: np.zeros_like(v) for k, v in params.items()}
+
+
+def _check_beta(name, beta):
+    check_number(name, beta, low=0, high=1, high_open=True)
+
+
+@dataclass(frozen=True)
+class SGD:
+    """Plain (full- or mini-batch) gradient descent: W ← W − α g."""
+
+    def init(self, params):
+        return {}
+
+    def update(self, params, grads, state, lr):
+        for k, p in params.items():
+            p -= lr * grads[k]
+
+
+@dataclass(frozen=True)
+class Momentum:
+    """v ← β v + (1 − β) g; W ← W − α v (v starts at 0)."""
+
+    beta: float = 0.9
+
+    def __post_init__(self):
+        _check_beta("beta", self.beta)
+
+    def init(self, params):
+        return {"v": _zeros_like(params)}
+
+    def update(self, params, grads, state, lr):
+        for k, p in params.items():
+            v = state["v"][k]
+            _ema(v, grads[k], self.beta)
+            p -= lr * v
+
+
+@dataclass(frozen=True)
+class Nesterov(Momentum):
+    """v ← β v + (1 − β) g; W ← W − α (β v + (1 − β) g): the step looks ahead along the new velocity."""
+
+    def update(self, params, grads, state, lr):
+        for k, p in params.items():
+            v, g = state["v"][k], grads[k]
+            _ema(v, g, self.beta)
+            p -= lr * (self.beta * v + (1 - self.beta) * g)
+
+
+@dataclass(frozen=True)
+class RMSprop:
+    """s ← β s + (1 − β) g²; W ← W − α g / (√s + ε)."""
+
+    beta: float = 0.9
+    eps: float = 1e-8
+
+    def __post_init__(self):
+        _check_beta("beta", self.beta)
+        check_number("eps", self.eps, low=0, low_open=True)
+
+    def init(self, params):
+        return {"s": _zeros_like(params)}
+
+    def update(self, params, grads, state, lr):
+        for k, p in params.items():
+            s, g = state["s"][k], grads[k]
+            _ema(s, g * g, self.beta)
+            p -= lr * g / (np.sqrt(s) + self.eps)
+
+
+@dataclass(frozen=True)
+class Adam:
+    """v ← β₁v + (1−β₁)g; s ← β₂s + (1−β₂)g²; W ← W − α·(v/(1−β₁ᵗ)) / (√(s/(1−β₂ᵗ)) + ε)."""
+
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+
+    def __post_init__(self):
+        _check_beta("beta1", self.beta1)
+        _check_beta("beta2", self.beta2)
+        check_number("eps", self.eps, low=0, low_open=True)
+
+    def init(self, params):
+        return {"t": 0, "v": _zeros_like(params), "s": _zeros_like(params)}
+
+    def update(self, params, grads, state, lr):
+        state["t"] += 1
+        t = state["t"]
+        c1, c2 = 1 - self.beta1**t, 1 - self.beta2**t
+        for k, p in params.items():
+            v, s, g = state["v"][k], state["s"][k], grads[k]
+            _ema(v, g, self.beta1)
+            _ema(s, g * g, self.beta2)
+            p -= lr * (v / c1) / (np.sqrt(s / c2) + self.eps)
+
+
+@dataclass(frozen=True)
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): W ← W − α λ W on the weight matrices
+    (not biases, γ or β), then the Adam step."""
+
+    weight_decay: float = 0.01
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_number("weight_decay", self.weight_decay, low=0)
+
+    def update(self, params, grads, state, lr):
+        for k, p in params.items():
+            if k.startswith("W"):
+                p -= (lr * self.weight_decay) * p
+        super().update(params, grads, state, lr)
+
+
+OPTIMIZERS = {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+    "adamw": AdamW,
+}

@@ -1,0 +1,56 @@
+"""Every source of randomness of a training job, one stream per purpose and per run.
+
+``Streams(seeds)`` gives each run its own ``numpy.random.Generator`` for each purpose, spawned from
+``SeedSequence(seed)`` in the fixed order of ``PURPOSES``, so that, for example, changing the optimizer
+(which draws no numbers) never changes the initial weights, and adding dropout never changes the split.
+
+``CourseStreams`` reproduces the course's legacy global-seed semantics (see ``nnbench.course``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+PURPOSES = ("split", "init", "shuffle", "dropout")  # append only: the order fixes the streams
+
+
+class Streams:
+    """Independent generators per run: ``self.split[r]``, ``self.init[r]``, ``self.shuffle[r]``, ``self.dropout[r]``."""
+
+    def __init__(self, seeds):
+        self.seeds = [int(s) for s in seeds]
+        per_run = [[np.random.default_rng(c) for c in np.random.SeedSequence(s).spawn(len(PURPOSES))] for s in self.seeds]
+        for i, purpose in enumerate(PURPOSES):
+            setattr(self, purpose, [gens[i] for gens in per_run])
+
+    def permutation(self, epoch: int, m: int) -> np.ndarray:
+        """Each run's shuffle of m examples for this epoch, shape (R, m)."""
+        return np.stack([g.permutation(m) for g in self.shuffle])
+
+    def dropout_masks(self, shapes_keeps):
+        """A fresh boolean keep-mask (U < keep_prob) per hidden layer with keep_prob < 1, else None."""
+        return [
+            None if keep >= 1.0 else np.stack([g.random(shape[1:]) < keep for g in self.dropout])
+            for shape, keep in shapes_keeps
+        ]
+
+
+class CourseStreams:
+    """The course's global-seed semantics, for one run.
+
+    - initialization: ``np.random.seed(init_seed)`` then the layers' ``randn`` in order;
+    - shuffling: at epoch i, ``np.random.seed(shuffle_seed + i + 1)`` then ``permutation(m)``;
+    - dropout: ``np.random.seed(dropout_seed)`` at *every* forward pass, then ``rand`` per hidden layer, so
+      the mask is the same at every step (the course's quirk, reproduced only here).
+    """
+
+    def __init__(self, init_seed=3, shuffle_seed=10, dropout_seed=1):
+        self.init = [np.random.RandomState(init_seed)]
+        self.shuffle_seed, self.dropout_seed = shuffle_seed, dropout_seed
+
+    def permutation(self, epoch, m):
+        return np.random.RandomState(self.shuffle_seed + epoch + 1).permutation(m)[None]
+
+    def dropout_masks(self, shapes_keeps):
+        rs = np.random.RandomState(self.dropout_seed)
+        return [None if keep >= 1.0 else (rs.rand(*shape[1:]) < keep)[None] for shape, keep in shapes_keeps]

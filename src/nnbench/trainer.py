@@ -1,0 +1,178 @@
+"""The training loop (``fit``, on arrays) and a whole run from its specification (``run``).
+
+``fit`` trains R runs at once (the leading axis of every array): each keeps its own random streams and
+its own divergence status. A run whose epoch cost turns non-finite is marked diverged at that epoch; its
+curve stops there, it raises nothing, and the other runs go on. The epoch cost is the mean over the
+epoch's examples of the loss computed in each mini-batch's forward pass (before that batch's update),
+plus the L2 penalty at the epoch's last forward pass: for full-batch descent, the cost before each step.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import __version__
+from .losses import targets
+from .network import Network
+from .streams import Streams
+
+
+@dataclass
+class FitOutcome:
+    curve: np.ndarray  # (R, records): epoch costs at epochs 0, k, 2k, ...; NaN after divergence
+    diverged_epoch: np.ndarray  # (R,) int, −1 for runs that did not diverge
+    epochs_run: np.ndarray  # (R,)
+
+    @property
+    def ok(self) -> np.ndarray:
+        return self.diverged_epoch < 0
+
+
+def batch_bounds(m: int, batch_size: int | None) -> list[tuple[int, int]]:
+    """Consecutive slices [lo, hi) of size batch_size; the last holds the remainder."""
+    size = m if batch_size is None else min(batch_size, m)
+    return [(lo, min(lo + size, m)) for lo in range(0, m, size)]
+
+
+def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, schedule, epochs: int,
+        streams, batch_size: int | None = None, bn_state: dict | None = None, curve_every: int = 1) -> FitOutcome:
+    """Train ``params`` in place on X (R, n_0, m), Y (R, n_L, m) for ``epochs`` epochs.
+
+    Full batch (``batch_size`` None or ≥ m): no shuffling. Mini-batch: each epoch, each run's shuffle
+    stream permutes the examples, then consecutive slices are the batches.
+    """
+    runs, m = X.shape[0], X.shape[-1]
+    bounds = batch_bounds(m, batch_size)
+    shuffle = len(bounds) > 1
+    state = optimizer.init(params)
+    curve = np.full((runs, -(-epochs // curve_every)), np.nan)
+    diverged_epoch = np.full(runs, -1)
+    alive = np.ones(runs, dtype=bool)
+    last = epochs - 1
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for epoch in range(epochs):
+            lr = schedule(epoch)
+            Xe, Ye = X, Y
+            if shuffle:
+                perm = streams.permutation(epoch, m)[:, None, :]
+                Xe, Ye = np.take_along_axis(X, perm, axis=2), np.take_along_axis(Y, perm, axis=2)
+            total = np.zeros(runs)
+            for lo, hi in bounds:
+                Xb, Yb = Xe[..., lo:hi], Ye[..., lo:hi]
+                masks = streams.dropout_masks(net.dropout_shapes(runs, hi - lo)) if net.has_dropout else None
+                Z, cache = net.forward(params, Xb, train=True, masks=masks, bn_state=bn_state)
+                total += net.loss_sum(Z, Yb)
+                if net.l2 and hi == m:
+                    penalty = net.l2_penalty(params, m)
+                grads = net.backward(params, cache, Z, Yb, n=m)
+                optimizer.update(params, grads, state, lr)
+            cost = total / m + penalty if net.l2 else total / m
+            newly = alive & ~np.isfinite(cost)
+            if newly.any():
+                diverged_epoch[newly] = epoch
+                alive &= ~newly
+                if not alive.any():
+                    break
+            if epoch % curve_every == 0:
+                curve[:, epoch // curve_every] = np.where(alive, cost, np.nan)
+        finite = np.all([np.isfinite(p).all(axis=tuple(range(1, p.ndim))) for p in params.values()], axis=0)
+        diverged_epoch[alive & ~finite] = epoch
+    epochs_run = np.where(diverged_epoch >= 0, diverged_epoch + 1, epoch + 1)
+    return FitOutcome(curve, diverged_epoch, epochs_run)
+
+
+def evaluate(net: Network, params, X, y, bn_state=None, n_train=None):
+    """Accuracy and cost (mean loss, plus the L2 penalty when ``n_train`` is given) per run, in evaluation
+    mode: no dropout, batch norm with its running statistics."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        Z, _ = net.forward(params, X, bn_state=bn_state)
+        labels = Z.argmax(axis=-2) if net.output == "softmax" else (net.probabilities(Z)[:, 0, :] > 0.5)
+        accuracy = (labels == y).mean(axis=-1)
+        cost = net.loss_sum(Z, targets(y, net.sizes[-1])) / X.shape[-1]
+        if n_train:
+            cost = cost + net.l2_penalty(params, n_train)
+    return accuracy, cost
+
+
+def versions() -> dict:
+    import scipy
+    import sklearn
+
+    return {"nnbench": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
+            "scikit-learn": sklearn.__version__, "python": platform.python_version()}
+
+
+def _number(x):
+    """A JSON-safe float: None for NaN/inf."""
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def run(spec, seeds=None) -> list[dict]:
+    """Train one run per seed (all together) from a :class:`~nnbench.spec.RunSpec`; return result records
+    (the result contract of ``docs/design.md``), in the order of ``seeds`` (default: ``[spec.seed]``)."""
+    from . import data
+
+    seeds = [spec.seed] if seeds is None else [int(s) for s in seeds]
+    streams = Streams(seeds)
+    splits = [data.load(spec.dataset, spec.dataset_options, g) for g in streams.split]
+    stack = lambda name: np.stack([getattr(s, name) for s in splits])  # noqa: E731
+    X, y = stack("X_train"), stack("y_train")
+    n_classes = splits[0].n_classes
+    net = Network(sizes=(X.shape[1], *spec.hidden, 1 if n_classes == 2 else n_classes),
+                  activation=spec.activation, keep_prob=spec.keep_probs, batchnorm=spec.batchnorm, l2=spec.l2)
+    params = net.init_params(spec.build_initializer(), streams.init)
+    bn_state = net.init_bn_state(len(seeds))
+    start = time.perf_counter()
+    outcome = fit(net, params, X, targets(y, net.sizes[-1]), optimizer=spec.build_optimizer(),
+                  schedule=spec.build_schedule(), epochs=spec.epochs, streams=streams,
+                  batch_size=spec.batch_size, bn_state=bn_state, curve_every=spec.curve_every)
+    seconds = (time.perf_counter() - start) / len(seeds)
+    m = X.shape[-1]
+    scores = {"train": evaluate(net, params, X, y, bn_state, n_train=m)}
+    for part in ("val", "test"):
+        if splits[0].__getattribute__(f"y_{part}").size:
+            scores[part] = evaluate(net, params, stack(f"X_{part}"), stack(f"y_{part}"), bn_state)
+    boundary = None
+    if data.DATASETS[spec.dataset].two_d and X.shape[1] == 2 and outcome.ok[0]:
+        boundary = decision_boundary(net, params, bn_state, splits[0])
+    results = []
+    for r, seed in enumerate(seeds):
+        ok = bool(outcome.ok[r])
+        score = lambda part, i: _number(scores[part][i][r]) if ok and part in scores else None  # noqa: E731
+        curve = outcome.curve[r, : -(-int(outcome.epochs_run[r]) // spec.curve_every)]
+        results.append({
+            "schema": "nnbench.result/1",
+            "spec": spec.replace(seed=seed).to_dict(),
+            "seed": seed,
+            "status": "ok" if ok else "diverged",
+            "diverged_epoch": None if ok else int(outcome.diverged_epoch[r]),
+            "epochs_run": int(outcome.epochs_run[r]),
+            "train_accuracy": score("train", 0), "val_accuracy": score("val", 0), "test_accuracy": score("test", 0),
+            "train_cost": score("train", 1), "test_cost": score("test", 1),
+            "cost_curve": [_number(c) for c in curve if np.isfinite(c)],
+            "curve_every": spec.curve_every,
+            "seconds": seconds,
+            "boundary": boundary if r == 0 else None,
+            "versions": versions(),
+        })
+    return results
+
+
+def decision_boundary(net, params, bn_state, split, resolution=50) -> dict:
+    """P(class 1) of the first run on a grid over the data (2-D, two-class data sets), rounded to 3 digits."""
+    from .data import grid_2d
+
+    xs, ys, points = grid_2d(split, resolution=resolution)
+    first = {k: v[:1] for k, v in params.items()}
+    state = {k: v[:1] for k, v in bn_state.items()}
+    with np.errstate(over="ignore", invalid="ignore"):
+        Z, _ = net.forward(first, points[None], bn_state=state)
+        prob = net.probabilities(Z)[0]
+    prob = prob[0] if net.output == "sigmoid" else prob[1]
+    return {"x": np.round(xs, 4).tolist(), "y": np.round(ys, 4).tolist(),
+            "prob": np.round(prob.reshape(len(ys), len(xs)), 3).tolist()}

@@ -1,0 +1,49 @@
+"""The command line: train writes results atomically; bad input exits non-zero naming the value."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from nnbench.cli import main
+
+SPEC = {"dataset": "circles", "dataset_options": {"n_samples": 80}, "hidden": [4], "epochs": 5,
+        "optimizer": "adam", "lr": 0.01, "batch_size": 16}
+
+
+def test_train_writes_a_cell_file(tmp_path):
+    out = tmp_path / "runs" / "cell.json"
+    assert main(["train", "--spec", json.dumps(SPEC), "--seeds", "0,1,2", "--cell", "dataset=circles,opt=adam",
+                 "--out", str(out)]) == 0
+    cell = json.loads(out.read_text())
+    assert cell["schema"] == "nnbench.cell/1" and cell["cell"] == {"dataset": "circles", "opt": "adam"}
+    assert [r["seed"] for r in cell["runs"]] == [0, 1, 2]
+    assert len(cell["config_hash"]) == 64
+    assert not [p for p in out.parent.iterdir() if p.name != "cell.json"]  # no temporary file left
+
+
+def test_train_from_a_yaml_file_with_flag_overrides(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("dataset: moons\nhidden: [3]\nepochs: 2\n")
+    out = tmp_path / "r.json"
+    assert main(["train", "--spec", str(spec), "--lr", "0.1", "--seed", "4", "--out", str(out)]) == 0
+    run = json.loads(out.read_text())["runs"][0]
+    assert run["spec"]["lr"] == 0.1 and run["seed"] == 4 and run["spec"]["dataset"] == "moons"
+
+
+@pytest.mark.parametrize("spec,expect", [
+    ({**SPEC, "lr": -1}, "lr = -1"),
+    ({**SPEC, "init": "bogus"}, "init = 'bogus'"),
+    ({**SPEC, "colour": "red"}, "colour"),
+    ({**SPEC, "dataset": "file", "dataset_options": {"path": "/nonexistent/x.csv"}}, "/nonexistent/x.csv"),
+])
+def test_bad_specs_exit_non_zero_naming_the_value(tmp_path, capsys, spec, expect):
+    assert main(["train", "--spec", json.dumps(spec), "--out", str(tmp_path / "x.json")]) == 2
+    assert expect in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_module_entry_point_runs():
+    done = subprocess.run([sys.executable, "-m", "nnbench", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "course" in done.stdout

@@ -1,0 +1,88 @@
+"""The course's experiments, reproduced to the printed digit through the suite's own trainer."""
+
+import csv
+
+import numpy as np
+import pytest
+import scipy.io
+
+from nnbench import course
+from nnbench.cli import main
+
+
+def test_initialization_reproduces_the_seed_table():
+    rows = {r["model"]: r for r in course.initialization()}
+    assert rows["zeros"]["train_accuracy"] == 0.5
+    assert rows["large random"]["train_accuracy"] == 0.83
+    assert rows["he"]["train_accuracy"] == pytest.approx(298 / 300, abs=0)
+    assert (rows["zeros"]["test_accuracy"], rows["large random"]["test_accuracy"], rows["he"]["test_accuracy"]) == (0.5, 0.86, 0.96)
+
+
+def test_gradient_checking_reproduces_the_course():
+    rows = {r["model"]: r for r in course.gradient_checking()}
+    correct = rows["correct backward pass"]["difference"]
+    bugged = rows["planted bugs (dW2 x 2, db1 with 4/m)"]["difference"]
+    assert f"{correct:.10e}" == "1.1890913025e-07"  # the course prints 1.1890913024229996e-07
+    assert bugged == pytest.approx(0.2850931567761623, rel=1e-12)
+    assert rows["correct backward pass, the suite's stable cost"]["difference"] < 1e-8
+
+
+def test_optimization_epoch_costs_equal_the_course_printed_ones():
+    rows = course.optimization()
+    assert len(rows) == len(course.PUBLISHED_COSTS)
+    for row in rows:
+        assert "equal the course's printed ones" in row["note"], row
+    acc = {r["model"]: r["train_accuracy"] for r in rows}
+    assert acc["mini-batch gradient descent"] == pytest.approx(215 / 300, abs=0)
+    assert acc["adam"] == pytest.approx(283 / 300, abs=0)
+
+
+def test_regularization_without_data_says_how_to_give_it():
+    rows = course.regularization(None)
+    assert [r["model"] for r in rows] == list(course.PUBLISHED["regularization"])
+    assert all(r["train_accuracy"] is None and "football_mat" in r["note"] for r in rows)
+
+
+def test_regularization_runs_on_a_file_in_the_course_layout(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-0.8, 0.4, (211, 2))
+    Xval = rng.uniform(-0.8, 0.4, (200, 2))
+    label = lambda A: (A[:, 1] > 0.3 * np.sin(6 * A[:, 0])).astype(float)[:, None]  # noqa: E731
+    path = tmp_path / "data.mat"
+    scipy.io.savemat(path, {"X": X, "y": label(X), "Xval": Xval, "yval": label(Xval)})
+    real_train = course.train_course_model
+    monkeypatch.setattr(course, "train_course_model", lambda *a, **k: real_train(*a, **{**k, "epochs": 2000}))
+    rows = course.regularization(path)
+    assert [r["model"] for r in rows] == list(course.PUBLISHED["regularization"])
+    for r in rows:
+        assert 0.7 < r["train_accuracy"] <= 1 and 0.6 < r["test_accuracy"] <= 1
+
+
+def test_regularization_with_a_malformed_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "data.mat"
+    scipy.io.savemat(path, {"X": np.zeros((5, 2)), "y": np.zeros((5, 1))})
+    with pytest.raises(ValueError, match="Xval"):
+        course.regularization(path)
+    with pytest.raises(FileNotFoundError, match="missing.mat"):
+        course.regularization(tmp_path / "missing.mat")
+
+
+def test_course_dropout_mask_is_the_same_at_every_step():
+    from nnbench.streams import CourseStreams
+
+    s = CourseStreams()
+    shapes = [((1, 20, 211), 0.86), ((1, 3, 211), 0.86)]
+    a, b = s.dropout_masks(shapes), s.dropout_masks(shapes)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    rs = np.random.RandomState(1)
+    np.testing.assert_array_equal(a[0][0], rs.rand(20, 211) < 0.86)
+
+
+def test_course_command_writes_the_table(tmp_path, capsys):
+    out = tmp_path / "course_gradient_checking.csv"
+    assert main(["course", "gradient-checking", "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert [r["model"] for r in rows][:2] == ["correct backward pass", "planted bugs (dW2 x 2, db1 with 4/m)"]
+    assert set(rows[0]) == {"experiment", "model", "difference", "published_difference", "note"}
+    assert "correct backward pass" in capsys.readouterr().out

@@ -1,0 +1,152 @@
+"""The training loop and a whole run: reproducibility, divergence, batching, run independence."""
+
+import json
+
+import numpy as np
+import pytest
+
+from nnbench.initializers import He
+from nnbench.losses import targets
+from nnbench.network import Network
+from nnbench.optimizers import SGD
+from nnbench.schedules import Constant
+from nnbench.spec import RunSpec
+from nnbench.streams import Streams
+from nnbench.trainer import batch_bounds, fit, run
+
+FAST = dict(dataset="circles", dataset_options={"n_samples": 120}, hidden=(6, 4), epochs=30)
+
+
+def test_batch_bounds_consecutive_slices_last_smaller():
+    assert batch_bounds(300, 64) == [(0, 64), (64, 128), (128, 192), (192, 256), (256, 300)]
+    assert batch_bounds(10, None) == [(0, 10)]
+    assert batch_bounds(10, 50) == [(0, 10)]
+
+
+def test_same_run_twice_is_bit_identical():
+    spec = RunSpec(**FAST, optimizer="adam", lr=0.01, batch_size=16, keep_prob=0.8, batchnorm=True)
+    a, b = run(spec, [3, 4]), run(spec, [3, 4])
+    for x, y in zip(a, b):
+        x.pop("seconds"), y.pop("seconds")
+        assert json.dumps(x) == json.dumps(y)
+
+
+def test_seeds_trained_together_equal_seeds_trained_alone():
+    spec = RunSpec(**FAST, optimizer="momentum", lr=0.1, batch_size=32, keep_prob=0.9, l2=0.1)
+    together = run(spec, [0, 1, 2])
+    for r in together:
+        alone = run(spec, [r["seed"]])[0]
+        assert alone["cost_curve"] == r["cost_curve"]
+        assert alone["test_accuracy"] == r["test_accuracy"]
+
+
+def test_changing_the_optimizer_keeps_the_initial_weights_and_split():
+    s1 = Streams([7])
+    s2 = Streams([7])
+    net = Network((2, 5, 1))
+    w1 = net.init_params(He(), s1.init)["W1"]
+    s2.shuffle[0].random(100)  # another purpose's stream consumed first changes nothing
+    w2 = net.init_params(He(), s2.init)["W1"]
+    np.testing.assert_array_equal(w1, w2)
+    one_epoch = {**FAST, "epochs": 1}
+    a = run(RunSpec(**one_epoch, optimizer="sgd"), [7])[0]
+    b = run(RunSpec(**one_epoch, optimizer="adam"), [7])[0]
+    assert a["cost_curve"][0] == b["cost_curve"][0]  # the first cost is computed before any update
+
+
+def test_different_seeds_give_different_runs():
+    a, b = run(RunSpec(**FAST, optimizer="adam", batch_size=16), [0, 1])
+    assert a["cost_curve"] != b["cost_curve"]
+
+
+def test_learning_rate_10_diverges_without_raising_and_keeps_its_partial_curve():
+    spec = RunSpec(dataset="circles", hidden=(10, 5), activation="leaky_relu", init="large",
+                   lr=10.0, epochs=200)
+    results = run(spec, [0, 1])
+    for r in results:
+        assert r["status"] == "diverged"
+        assert 0 <= r["diverged_epoch"] < 200
+        assert r["epochs_run"] == r["diverged_epoch"] + 1
+        assert r["train_accuracy"] is None and r["test_accuracy"] is None
+        assert len(r["cost_curve"]) == r["diverged_epoch"]
+        assert all(np.isfinite(r["cost_curve"]))
+        json.dumps(r, allow_nan=False)
+
+
+def test_one_diverging_run_does_not_disturb_the_others():
+    """Runs share arrays, not values: a run blown up to inf leaves its neighbours' numbers unchanged."""
+    net = Network((2, 4, 1), activation="leaky_relu")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2, 2, 20))
+    Y = targets(rng.integers(0, 2, (2, 20)), 1)
+    params = net.init_params(He(), [np.random.default_rng(1), np.random.default_rng(2)])
+    alone = {k: v[1:].copy() for k, v in params.items()}
+    params["W1"][0, 0, 0] = np.inf
+    out = fit(net, params, X, Y, optimizer=SGD(), schedule=Constant(0.1), epochs=5, streams=Streams([1, 2]))
+    ref = fit(net, alone, X[1:], Y[1:], optimizer=SGD(), schedule=Constant(0.1), epochs=5, streams=Streams([2]))
+    assert list(out.diverged_epoch) == [0, -1]
+    np.testing.assert_array_equal(out.curve[1], ref.curve[0])
+    np.testing.assert_array_equal(params["W2"][1], alone["W2"][0])
+
+
+def test_full_batch_cost_never_increases_at_a_small_learning_rate():
+    spec = RunSpec(**{**FAST, "epochs": 100}, optimizer="sgd", lr=0.05)
+    curve = np.array(run(spec, [0])[0]["cost_curve"])
+    assert curve.shape == (100,)
+    assert np.all(np.diff(curve) <= 1e-12)
+
+
+def test_he_adam_on_circles_reaches_high_accuracy():
+    spec = RunSpec(dataset="circles", hidden=(10, 5), optimizer="adam", lr=0.01, batch_size=64, epochs=150)
+    accs = [r["test_accuracy"] for r in run(spec, [0, 1, 2])]
+    assert min(accs) >= 0.95
+
+
+def test_zeros_initialization_fails_to_break_symmetry():
+    spec = RunSpec(**FAST, init="zeros", optimizer="adam", lr=0.01, batch_size=32)
+    r = run(spec, [0])[0]
+    assert r["train_accuracy"] <= 0.6
+
+
+def test_softmax_digits_with_every_regularizer_runs_and_records_everything():
+    spec = RunSpec(dataset="digits", hidden=(32,), optimizer="adamw", lr=0.01, batch_size=128, epochs=5,
+                   keep_prob=0.9, l2=0.01, batchnorm=True, schedule="exponential", schedule_options={"gamma": 0.9},
+                   curve_every=2, dataset_options={"val_fraction": 0.1})
+    r = run(spec, [0])[0]
+    assert r["status"] == "ok" and r["train_accuracy"] > 0.8
+    assert 0 <= r["val_accuracy"] <= 1 and 0 <= r["test_accuracy"] <= 1
+    assert len(r["cost_curve"]) == 3  # epochs 0, 2, 4
+    assert r["boundary"] is None
+    assert set(r["versions"]) >= {"nnbench", "numpy", "python"}
+    assert RunSpec.from_dict(r["spec"]) == spec.replace(seed=0)
+
+
+def test_two_d_runs_record_a_decision_boundary():
+    r = run(RunSpec(**FAST), [0])[0]
+    prob = np.array(r["boundary"]["prob"])
+    assert prob.shape == (len(r["boundary"]["y"]), len(r["boundary"]["x"]))
+    assert np.all((prob >= 0) & (prob <= 1))
+
+
+def test_batchnorm_evaluates_with_running_statistics():
+    net = Network((2, 3, 1), batchnorm=True)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((1, 2, 50)) * 5 + 3
+    params = net.init_params(He(), [rng])
+    state = net.init_bn_state(1)
+    net.forward(params, X, train=True, bn_state=state)
+    Z = params["W1"] @ X
+    np.testing.assert_allclose(state["mean1"], 0.1 * Z.mean(-1, keepdims=True))
+    np.testing.assert_allclose(state["var1"], 0.9 + 0.1 * Z.var(-1, ddof=1, keepdims=True))
+    a, _ = net.forward(params, X[..., :5], bn_state=state)
+    b, _ = net.forward(params, X[..., :5], train=True)
+    assert not np.allclose(a, b)
+
+
+@pytest.mark.parametrize("bad", [{"lr": 0}, {"epochs": 0}, {"init": "nope"}, {"keep_prob": 1.5}])
+def test_a_bad_spec_is_refused_before_training(bad):
+    from nnbench.registry import SpecError
+
+    field = next(iter(bad))
+    with pytest.raises(SpecError, match=field):
+        RunSpec(**{**FAST, **bad})

@@ -1,0 +1,94 @@
+# Helpers shared by the rules: the grid, the seeds, each cell's resolved spec, the paths.
+# All logic about what a name means lives in nnbench.config (tested there); this file only wires it in.
+
+import json
+import shlex
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+from nnbench.config import cell_spec, check, seed_list
+
+DATASETS = config["datasets"]
+INITS = config["inits"]
+REGS = config["regs"]
+OPTIMIZERS = config["optimizers"]
+SEEDS = seed_list(config)
+COURSE_EXPERIMENTS = [
+    "initialization",
+    "gradient_checking",
+    "optimization",
+    "regularization",
+]
+
+# Every rule calls the `nnbench` command of the environment the package is installed in
+# (`pip install -e .`); with `--sdm conda` that is the existing conda environment of this name.
+CONDA_ENV = "nnbench"
+
+CELL = "{dataset}/{init}/{reg}/{opt}"
+RUN_FILE = f"results/runs/{CELL}.json"
+TABLES = "results/tables"
+
+
+# Fail before any job runs: names against the registries, every cell spec resolved and validated.
+if config["football_mat"] and not Path(config["football_mat"]).is_file():
+    raise WorkflowError(
+        f"config football_mat = {config['football_mat']!r}: no such file"
+    )
+try:
+    check(config)
+except ValueError as err:
+    raise WorkflowError(f"invalid config: {err}") from None
+
+
+def cell_files():
+    """Every cell file of the grid, in grid order."""
+    return expand(RUN_FILE, dataset=DATASETS, init=INITS, reg=REGS, opt=OPTIMIZERS)
+
+
+def seed_tables():
+    """The seed-shaped tables, one CSV and one Markdown file per data set."""
+    return expand(
+        f"{TABLES}/{{dataset}}_init_by_opt.{{ext}}", dataset=DATASETS, ext=["csv", "md"]
+    )
+
+
+def course_tables():
+    return expand(f"{TABLES}/course_{{experiment}}.csv", experiment=COURSE_EXPERIMENTS)
+
+
+def spec_json(wildcards):
+    """The cell's resolved RunSpec (without seed) as canonical JSON: a params value, so that changing any
+    hyper-parameter of the cell re-runs it."""
+    spec = cell_spec(
+        config, wildcards.dataset, wildcards.init, wildcards.reg, wildcards.opt
+    )
+    return json.dumps(spec, sort_keys=True, separators=(",", ":"))
+
+
+def seeds_arg(wildcards):
+    return ",".join(str(seed) for seed in SEEDS)
+
+
+def course_input(wildcards):
+    """The football data.mat feeds the regularization experiment when configured."""
+    if wildcards.experiment == "regularization" and config["football_mat"]:
+        return {"data": config["football_mat"]}
+    return {}
+
+
+def course_data_arg(wildcards, input):
+    return f"--data {shlex.quote(input.data)}" if "data" in input.keys() else ""
+
+
+def grid_args(wildcards):
+    """The grid for `nnbench tables`, which reads exactly these cell files."""
+    axes = {
+        "--datasets": DATASETS,
+        "--inits": INITS,
+        "--regs": REGS,
+        "--opts": OPTIMIZERS,
+    }
+    return " ".join(
+        f"{flag} {shlex.quote(','.join(names))}" for flag, names in axes.items()
+    )

@@ -1,0 +1,30 @@
+# All cell files -> runs.csv, summary.csv, the seed-shaped tables per data set; every train and course
+# benchmark -> results/benchmarks.csv. The course tables are inputs only so that their benchmarks exist by
+# then; this rule's own benchmark is written after it ends and cannot be in benchmarks.csv.
+
+
+rule tables:
+    input:
+        cells=cell_files(),
+        course=course_tables(),
+    output:
+        runs=f"{TABLES}/runs.csv",
+        summary=f"{TABLES}/summary.csv",
+        seed_tables=seed_tables(),
+        benchmarks="results/benchmarks.csv",
+    log:
+        "logs/tables.log",
+    benchmark:
+        "benchmarks/tables.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        runs_dir=lambda wildcards, input: Path(input.cells[0]).parents[3],
+        out_dir=lambda wildcards, output: Path(output.runs).parent,
+        grid=grid_args,
+        bench_dir="benchmarks",
+    shell:
+        "nnbench tables --runs-dir {params.runs_dir:q} {params.grid} --out-dir {params.out_dir:q} "
+        "--benchmarks-dir {params.bench_dir:q} --benchmarks-out {output.benchmarks:q} "
+        "--benchmark-layout train=dataset,init,reg,opt --benchmark-layout course=experiment "
+        "> {log:q} 2>&1"
