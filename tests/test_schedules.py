@@ -119,7 +119,6 @@ BAD = [
     ("staircase", {"interval": 0}, "interval"),
     ("staircase", {"interval": -100}, "interval"),
     ("staircase", {"interval": 2.5}, "interval"),
-    ("staircase", {"interval": 100.0}, "interval"),
     ("staircase", {"interval": "100"}, "interval"),
     ("staircase", {"interval": True}, "interval"),
     ("exponential", {"lr0": 0}, "lr"),

@@ -178,10 +178,7 @@ def test_forward_backward_matches_torch(activation, output, reg, runs):
             np.testing.assert_array_equal(bn_state[k], before[k])
 
 
-@pytest.mark.xfail(strict=True, reason="Network.backward always differentiates batch norm through the batch "
-                   "statistics (the training formula), even when forward ran in evaluation mode with the running "
-                   "statistics, where dZ = γ·dZ̃/√(var + ε); training never takes this path.")
-def test_bn_eval_backward_is_the_training_formula():
+def test_bn_eval_backward_uses_the_running_statistics_as_constants():
     net, params, X, y, masks, bn_state, train, n = make_case("tanh", "softmax", "bn_eval", 1, 7)
     Y = targets(y, net.sizes[-1])
     Z_L, cache = net.forward(params, X, train=False, bn_state=bn_state)

@@ -14,7 +14,9 @@ LEAKY_SLOPE = 0.01
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """σ(z) = 1 / (1 + e^(−z)), written as the course writes it (it saturates to exactly 0 or 1)."""
     with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-z))
+        e = np.exp(-z)
+    e += 1
+    return np.reciprocal(e, out=e)
 
 
 def relu(z):

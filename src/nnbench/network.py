@@ -63,22 +63,47 @@ class Network:
     def _bn(self, layer: int) -> bool:
         return self.batchnorm and layer < self.n_layers
 
-    # -- parameters -------------------------------------------------------------------------------------
-    def init_params(self, initializer, rngs) -> dict[str, np.ndarray]:
-        """Draw W_1, ..., W_L in order from each run's generator (biases, β zero; γ one)."""
-        params = {}
+    # -- parameters ---------------------------------------------------------------------------------------
+    def shapes(self) -> dict[str, tuple[int, int]]:
+        """Each parameter's per-run shape, in the course's order W1, b1, W2, b2, ... (γ, β replace the bias
+        of a normalized layer)."""
+        shapes = {}
         for l in range(1, self.n_layers + 1):
-            shape = (self.sizes[l], self.sizes[l - 1])
-            params[f"W{l}"] = np.stack([np.asarray(initializer(rng, shape), dtype=np.float64) for rng in rngs])
-        runs = len(rngs)
-        for l in range(1, self.n_layers + 1):  # interleave as W1, b1, W2, b2, ... (the course's order)
-            W = params.pop(f"W{l}")
-            params[f"W{l}"] = W
-            col = (runs, self.sizes[l], 1)
-            if self._bn(l):
-                params[f"gamma{l}"], params[f"beta{l}"] = np.ones(col), np.zeros(col)
+            shapes[f"W{l}"] = (self.sizes[l], self.sizes[l - 1])
+            for name in ("gamma", "beta") if self._bn(l) else ("b",):
+                shapes[f"{name}{l}"] = (self.sizes[l], 1)
+        return shapes
+
+    def allocate(self, runs: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """One zeroed buffer (R, P) for every parameter, the weight matrices first, and a dict of named views
+        into it. An optimizer then updates all parameters with a few whole-buffer operations (see
+        :meth:`groups`), where a dict of separate arrays would cost a few operations per array."""
+        shapes = self.shapes()
+        order = [k for k in shapes if k.startswith("W")] + [k for k in shapes if not k.startswith("W")]
+        flat = np.zeros((runs, sum(a * b for a, b in shapes.values())))
+        views, offset = {}, 0
+        for key in order:
+            size = shapes[key][0] * shapes[key][1]
+            views[key] = flat[:, offset:offset + size].reshape(runs, *shapes[key])
+            offset += size
+        return flat, {k: views[k] for k in shapes}
+
+    def groups(self, flat: np.ndarray) -> dict[str, np.ndarray]:
+        """The buffer of :meth:`allocate` as two views: all weight matrices ("W") and all the rest ("b":
+        biases, γ, β), the granularity at which optimizers work (AdamW decays only "W")."""
+        n_weights = sum(a * b for k, (a, b) in self.shapes().items() if k.startswith("W"))
+        return {"W": flat[:, :n_weights], "b": flat[:, n_weights:]}
+
+    def init_params(self, initializer, rngs, out: dict | None = None) -> dict[str, np.ndarray]:
+        """Draw W_1, ..., W_L in order from each run's generator (biases and β zero, γ one), into ``out``
+        (views from :meth:`allocate`) or into a new buffer."""
+        params = out if out is not None else self.allocate(len(rngs))[1]
+        for key, shape in self.shapes().items():
+            if key.startswith("W"):
+                for r, rng in enumerate(rngs):
+                    params[key][r] = initializer(rng, shape)
             else:
-                params[f"b{l}"] = np.zeros(col)
+                params[key][...] = 1.0 if key.startswith("gamma") else 0.0
         return params
 
     def init_bn_state(self, runs: int) -> dict[str, np.ndarray]:
@@ -101,18 +126,19 @@ class Network:
         masks: one boolean array (or None) per hidden layer; given in training when keep_prob < 1.
         bn_state: running statistics, updated in place in training, used at evaluation.
         """
-        g, _ = ACTIVATIONS[self.activation]
+        g = ACTIVATIONS[self.activation][0]
         A = X
         cache = []
-        for l in range(1, self.n_layers + 1):
+        L = self.n_layers
+        for l in range(1, L + 1):
             A_prev = A
             Z = params[f"W{l}"] @ A_prev
             bn = None
-            if self._bn(l):
+            if self.batchnorm and l < L:
                 Z, bn = self._bn_forward(l, Z, params, train, bn_state)
             else:
                 Z += params[f"b{l}"]
-            if l == self.n_layers:
+            if l == L:
                 cache.append((A_prev, Z, None, None, bn))
                 return Z, cache
             A = g(Z)
@@ -135,7 +161,7 @@ class Network:
             mu, var = bn_state[f"mean{l}"], bn_state[f"var{l}"]
         inv = 1.0 / np.sqrt(var + self.bn_eps)
         Zhat = (Z - mu) * inv
-        return params[f"gamma{l}"] * Zhat + params[f"beta{l}"], (Zhat, inv)
+        return params[f"gamma{l}"] * Zhat + params[f"beta{l}"], (Zhat, inv, train)
 
     # -- cost -------------------------------------------------------------------------------------------
     def probabilities(self, Z):
@@ -159,40 +185,44 @@ class Network:
         return self.loss_sum(Z, Y) / m + self.l2_penalty(params, n or m)
 
     # -- backward ---------------------------------------------------------------------------------------
-    def backward(self, params, cache, Z_L, Y, n=None) -> dict[str, np.ndarray]:
+    def backward(self, params, cache, Z_L, Y, n=None, out=None) -> dict[str, np.ndarray]:
         """Gradients of the cost (mean loss over the batch + L2 with training-set size n) for every
-        parameter, keyed like ``params``."""
-        _, g_prime = ACTIVATIONS[self.activation]
+        parameter, keyed like ``params``; written into ``out`` (views from :meth:`allocate`) when given."""
+        g_prime = ACTIVATIONS[self.activation][1]
         m = Y.shape[-1]
         n = n or m
-        grads = {}
-        dZ = (self.probabilities(Z_L) - Y) * (1.0 / m)
+        grads = out if out is not None else {k: np.empty_like(v) for k, v in params.items()}
+        dZ = self.probabilities(Z_L)
+        dZ -= Y
+        dZ *= 1.0 / m
         for l in range(self.n_layers, 0, -1):
             A_prev, Z, A, mask, bn = cache[l - 1]
             if bn is not None:
                 dZ = self._bn_backward(l, dZ, params, bn, grads)
             else:
-                grads[f"b{l}"] = dZ.sum(axis=-1, keepdims=True)
+                np.sum(dZ, axis=-1, keepdims=True, out=grads[f"b{l}"])
             W = params[f"W{l}"]
-            dW = dZ @ _t(A_prev)
+            dW = np.matmul(dZ, _t(A_prev), out=grads[f"W{l}"])
             if self.l2:
                 dW += (self.l2 * W) / n
-            grads[f"W{l}"] = dW
             if l > 1:
                 dA = _t(W) @ dZ
                 _, Z_prev, A_act, mask_prev, _ = cache[l - 2]
                 if mask_prev is not None:
                     dA = (dA * mask_prev) / self.keep_prob[l - 2]
                 dZ = dA * g_prime(Z_prev, A_act)
-        return {k: grads[k] for k in params}
+        return grads
 
     def _bn_backward(self, l, dZt, params, bn, grads):
-        """Through Z̃ = γ·Ẑ + β, Ẑ = (Z − μ)·inv: dZ = inv/m·(m·dẐ − Σ dẐ − Ẑ·Σ(dẐ·Ẑ))."""
-        Zhat, inv = bn
+        """Through Z̃ = γ·Ẑ + β, Ẑ = (Z − μ)·inv. With batch statistics (μ, inv depend on Z):
+        dZ = inv/m·(m·dẐ − Σ dẐ − Ẑ·Σ(dẐ·Ẑ)); with running statistics (constants): dZ = dẐ·inv."""
+        Zhat, inv, batch_stats = bn
         m = Zhat.shape[-1]
-        grads[f"gamma{l}"] = (dZt * Zhat).sum(axis=-1, keepdims=True)
-        grads[f"beta{l}"] = dZt.sum(axis=-1, keepdims=True)
+        np.sum(dZt * Zhat, axis=-1, keepdims=True, out=grads[f"gamma{l}"])
+        np.sum(dZt, axis=-1, keepdims=True, out=grads[f"beta{l}"])
         dZhat = dZt * params[f"gamma{l}"]
+        if not batch_stats:
+            return dZhat * inv
         return (inv / m) * (
             m * dZhat - dZhat.sum(axis=-1, keepdims=True) - Zhat * (dZhat * Zhat).sum(axis=-1, keepdims=True)
         )

@@ -7,6 +7,7 @@ are its hyper-parameters, validated in ``__post_init__``; a registry is a plain 
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,7 +43,7 @@ def make(registry: Mapping[str, type], kind: str, name: str, options: Mapping[st
 def check_number(field: str, value: Any, *, low: float | None = None, high: float | None = None,
                  low_open: bool = False, high_open: bool = False, integer: bool = False) -> None:
     """Raise :class:`SpecError` unless ``value`` is a real number (an integer if asked) in the given range."""
-    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
+    ok_type = isinstance(value, numbers.Integral if integer else numbers.Real)
     if isinstance(value, bool) or not ok_type:
         raise SpecError(field, value, "must be an integer" if integer else "must be a number")
     if value != value or value in (float("inf"), float("-inf")):

@@ -22,7 +22,7 @@ class Constant:
     lr0: float = 0.01
 
     def __post_init__(self):
-        check_number("lr", self.lr0, low=0, low_open=True)
+        check_number("lr0", self.lr0, low=0, low_open=True)
 
     def __call__(self, epoch: int) -> float:
         return self.lr0

@@ -59,8 +59,10 @@ class RunSpec:
             raise SpecError("hidden", hidden, "must be a list of layer widths")
         for width in hidden:
             check_number("hidden", width, low=1, integer=True)
-        object.__setattr__(self, "hidden", tuple(hidden))
-        if self.activation not in ACTIVATIONS:
+        object.__setattr__(self, "hidden", tuple(int(w) for w in hidden))
+        if isinstance(self.keep_prob, (list, tuple)):
+            object.__setattr__(self, "keep_prob", list(self.keep_prob))
+        if not isinstance(self.activation, str) or self.activation not in ACTIVATIONS:
             raise SpecError("activation", self.activation, f"unknown activation; known: {', '.join(ACTIVATIONS)}")
         make(INITIALIZERS, "init", self.init, self.init_options)
         check_number("l2", self.l2, low=0)
@@ -114,8 +116,6 @@ class RunSpec:
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["hidden"] = list(self.hidden)
-        if isinstance(self.keep_prob, tuple):
-            d["keep_prob"] = list(self.keep_prob)
         return d
 
     def replace(self, **changes) -> "RunSpec":

@@ -48,7 +48,11 @@ def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, 
     runs, m = X.shape[0], X.shape[-1]
     bounds = batch_bounds(m, batch_size)
     shuffle = len(bounds) > 1
-    state = optimizer.init(params)
+    caller = params
+    theta, params = _flat(net, params)
+    grad, grads = net.allocate(runs)
+    theta_groups, grad_groups = net.groups(theta), net.groups(grad)
+    state = optimizer.init(theta_groups)
     curve = np.full((runs, -(-epochs // curve_every)), np.nan)
     diverged_epoch = np.full(runs, -1)
     alive = np.ones(runs, dtype=bool)
@@ -68,8 +72,8 @@ def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, 
                 total += net.loss_sum(Z, Yb)
                 if net.l2 and hi == m:
                     penalty = net.l2_penalty(params, m)
-                grads = net.backward(params, cache, Z, Yb, n=m)
-                optimizer.update(params, grads, state, lr)
+                net.backward(params, cache, Z, Yb, n=m, out=grads)
+                optimizer.update(theta_groups, grad_groups, state, lr)
             cost = total / m + penalty if net.l2 else total / m
             newly = alive & ~np.isfinite(cost)
             if newly.any():
@@ -82,7 +86,17 @@ def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, 
         finite = np.all([np.isfinite(p).all(axis=tuple(range(1, p.ndim))) for p in params.values()], axis=0)
         diverged_epoch[alive & ~finite] = epoch
     epochs_run = np.where(diverged_epoch >= 0, diverged_epoch + 1, epoch + 1)
+    for key, value in params.items():  # hand the trained values back in the caller's arrays
+        caller[key][...] = value
     return FitOutcome(curve, diverged_epoch, epochs_run)
+
+
+def _flat(net: Network, params: dict):
+    """The parameters copied into one buffer (see ``Network.allocate``) and its named views."""
+    theta, views = net.allocate(next(iter(params.values())).shape[0])
+    for key, value in params.items():
+        views[key][...] = value
+    return theta, views
 
 
 def evaluate(net: Network, params, X, y, bn_state=None, n_train=None):

@@ -104,18 +104,27 @@ def fmt_mb(x) -> str:
 def _published_display(published: str, ours, kind: str) -> tuple[str, str]:
     """(published, ours) as printed. Accuracies in percent: the published one at its own precision (at most
     2 decimals on screen; the comparison uses every printed digit), ours with one more decimal (at most 2).
-    Differences in scientific notation with 4 significant digits."""
+    Differences in scientific notation with 4 significant digits. When ours does not reproduce the published
+    number but both would print the same, digits are added until they differ."""
     exp = stats.published_exponent(published)
+    differs = _isnum(ours) and exp is not None and stats.reproduces(ours, published) is False
     if kind == "difference":
-        pub = f"{float(published):.3e}" if exp is not None else "—"
-        return pub, (f"{float(ours):.3e}" if _isnum(ours) else "—")
+        if exp is None:
+            return "—", (f"{float(ours):.3e}" if _isnum(ours) else "—")
+        digits = 3
+        while differs and digits < 17 and f"{float(ours):.{digits}e}" == f"{float(published):.{digits}e}":
+            digits += 1
+        return f"{float(published):.{digits}e}", (f"{float(ours):.{digits}e}" if _isnum(ours) else "—")
     if exp is None:
         return "—", (fmt_pct(ours, 1) if _isnum(ours) else "—")
     value = float(published)
     scale = 1 if abs(value) > 1 else 100  # printed as a percentage already, or a fraction
     digits = max(0, -exp - (0 if scale == 1 else 2))
-    shown = min(digits, 2)
-    ours_text = f"{100 * float(ours):.{min(digits + 1, 2)}f} %" if _isnum(ours) else "—"
+    shown, ours_digits = min(digits, 2), min(digits + 1, 2)
+    while differs and ours_digits < 15 and f"{100 * float(ours):.{ours_digits}f}" == f"{scale * value:.{ours_digits}f}":
+        ours_digits += 1
+        shown = max(shown, min(digits, ours_digits))
+    ours_text = f"{100 * float(ours):.{ours_digits}f} %" if _isnum(ours) else "—"
     return f"{scale * value:.{shown}f} %", ours_text
 
 
@@ -213,11 +222,11 @@ def course_section(inputs: ReportInputs) -> dict:
     for experiment, path in inputs.course_files():
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
         kind = "difference" if "difference" in df.columns else "accuracy"
+        metrics = ([("difference", "difference")] if kind == "difference"
+                   else [("train", "train_accuracy"), ("test", "test_accuracy")])
         rows = []
         for r in df.to_dict("records"):
             row = {"model": r.get("model", ""), "note": r.get("note", ""), "metrics": {}}
-            metrics = [("difference", "difference")] if kind == "difference" else [("train", "train_accuracy"),
-                                                                                  ("test", "test_accuracy")]
             verdicts = []
             for short, col in metrics:
                 ours_text = (r.get(col) or "").strip()
@@ -237,8 +246,11 @@ def course_section(inputs: ReportInputs) -> dict:
                 row["verdict"] = "reproduced" if all(verdicts) else "not reproduced"
             rows.append(row)
         ran = any(m["ours_value"] for row in rows for m in row["metrics"].values())
+        # a metric with neither our number nor a published one in any row gets no columns
+        shown = {k: any(row["metrics"][k]["ours_value"] or row["metrics"][k]["published_value"] for row in rows)
+                 for k, _ in metrics}
         tables.append({"experiment": experiment, "title": COURSE_TITLES.get(experiment, experiment.replace("_", " ")),
-                       "kind": kind, "rows": rows, "file": path.name, "ran": ran,
+                       "kind": kind, "rows": rows, "file": path.name, "ran": ran, "shown": shown,
                        "n_reproduced": sum(r["verdict"] == "reproduced" for r in rows),
                        "n_compared": sum(r["verdict"] in ("reproduced", "not reproduced") for r in rows)})
     lead = next((t for t in tables if t["experiment"] == "initialization"), None)
@@ -723,8 +735,15 @@ def write_figures(figures, out_dir: Path) -> list[Path]:
     return paths
 
 
-def write_tables(extras: dict, out_dir: Path) -> None:
+def write_tables(extras: dict, out_dir: Path, inputs: ReportInputs | None = None) -> None:
+    """``rankings.csv``, ``main_effects.csv``, ``course_reproduction.csv`` — and copies of the input
+    ``summary.csv`` and ``course_*.csv``, so that Snakemake's report shows every table in one place."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    if inputs is not None:
+        sources = [inputs.tables / "summary.csv", *(p for _, p in inputs.course_files())]
+        for src in sources:
+            if src.is_file():
+                _write_atomic(out_dir / src.name, src.read_bytes())
     _write_atomic(out_dir / "rankings.csv", extras["rankings"].to_csv(index=False, lineterminator="\n"))
     _write_atomic(out_dir / "main_effects.csv", extras["effects"].to_csv(index=False, lineterminator="\n"))
     rows = []
@@ -782,7 +801,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.figures_dir:
         write_figures(extras["figures"], Path(args.figures_dir))
     if args.tables_out:
-        write_tables(extras, Path(args.tables_out))
+        write_tables(extras, Path(args.tables_out), inputs)
     print(f"wrote {out} ({len(html.encode('utf-8')) / 1e6:.2f} MB, {len(extras['figures'])} figures)")
     return 0
 

@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib import ticker  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 MAX_CURVE_POINTS = 120
@@ -146,9 +147,16 @@ def heatmap(summary: pd.DataFrame, dataset: str, inits: Sequence[str], regs: Seq
                 z[i, j] = c["test_mean"]
                 annot[i, j] = f"{100 * c['test_mean']:.0f}" + ("*" if int(c["diverged"]) else "")
                 partial |= bool(int(c["diverged"]))
-        sns.heatmap(pd.DataFrame(z, index=[tx(i) for i in inits], columns=[tx(o) for o in opts]), ax=ax, cmap=cmap, vmin=vmin, vmax=vmax,
-                    annot=annot, fmt="", cbar=False, linewidths=0.5, linecolor="white",
-                    annot_kws={"fontsize": 7.5})
+        sns.heatmap(pd.DataFrame(z, index=[tx(i) for i in inits], columns=[tx(o) for o in opts]), ax=ax,
+                    cmap=cmap, vmin=vmin, vmax=vmax, annot=False, cbar=False, linewidths=0.5, linecolor="white")
+        # annotations by hand (seaborn's annot redraws the whole figure per panel to pick text colours)
+        for i in range(len(inits)):
+            for j in range(len(opts)):
+                if annot[i, j] and annot[i, j] != "div.":
+                    rgb = cmap((z[i, j] - vmin) / (vmax - vmin)) if np.isfinite(z[i, j]) else (1, 1, 1, 1)
+                    light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 0.55
+                    ax.text(j + 0.5, i + 0.5, annot[i, j], ha="center", va="center", fontsize=7.5,
+                            color="#1f2328" if light else "white")
         for i, j in dead:
             ax.add_patch(Rectangle((j, i), 1, 1, facecolor="#eeeeee", edgecolor="#b02020", hatch="///",
                                    linewidth=0.0, zorder=1))
@@ -235,14 +243,17 @@ def learning_curves(dataset: str, init: str, panels: Mapping[str, Mapping[str, t
             ax.fill_between(e[pos], np.maximum(l[pos], mu[pos] * 1e-3), h[pos], color=palette[opt], alpha=0.18, lw=0)
             handles[opt] = line
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.set_title(f"reg = {tx(reg)}")
         ax.set_xlabel("epoch" if k // ncols == nrows - 1 else "")
         ax.set_ylabel("training cost" if k % ncols == 0 else "")
     for k in range(len(regs), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
     if handles:
-        fig.legend(list(handles.values()), [tx(h) for h in handles], loc="outside upper center",
-                   ncol=min(len(handles), 7), frameon=False)
+        fig.legend(list(handles.values()), [tx(h) for h in handles], loc="outside right upper",
+                   title="optimizer", frameon=False)
     fig.suptitle(f"{tx(dataset)}: training cost per epoch, init = {tx(init)} (mean and 95 % CI over seeds)",
                  fontsize="medium")
     caption = (f"{dataset}, {init} initialization: which optimizer drives the cost down fastest and furthest; "
