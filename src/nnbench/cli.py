@@ -1,4 +1,4 @@
-"""The ``nnbench`` command: ``train``, ``course``, and the analysis commands ``tables`` and ``report``."""
+"""The ``nnbench`` command: ``train``, ``course``, and the analysis commands ``tables``, ``report``, ``compare``."""
 
 from __future__ import annotations
 
@@ -48,7 +48,12 @@ def cmd_train(args) -> int:
     spec = RunSpec.from_dict(raw)
     seeds = _seeds(args.seeds) if args.seeds else [spec.seed]
     cell = dict(kv.split("=", 1) for kv in args.cell.split(",")) if args.cell else None
-    results = run(spec, seeds)
+    points = None
+    if args.points:
+        from .data import read_points
+
+        points = read_points(args.points, spec.dataset, spec.dataset_options)
+    results = run(spec, seeds, points)
     record = {"schema": "nnbench.cell/1", "cell": cell,
               "config_hash": spec_hash({k: v for k, v in spec.to_dict().items() if k != "seed"}),
               "runs": results}
@@ -58,6 +63,16 @@ def cmd_train(args) -> int:
         acc = lambda k: "-" if r[k] is None else f"{r[k]:.4f}"  # noqa: E731
         print(f"seed {r['seed']}: {r['status']}, train {acc('train_accuracy')}, test {acc('test_accuracy')}, "
               f"{r['epochs_run']} epochs, {r['seconds']:.2f} s")
+    return 0
+
+
+def cmd_points(args) -> int:
+    from .data import save_points
+
+    options = json.loads(args.options) if args.options else {}
+    if not isinstance(options, dict):
+        raise SpecError("--options", args.options, "must be a JSON object")
+    save_points(args.out, args.dataset, options)
     return 0
 
 
@@ -81,7 +96,7 @@ def cmd_course(args) -> int:
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("tables", "report"):  # the analysis layer parses its own arguments
+    if argv and argv[0] in ("tables", "report", "compare"):  # the analysis layer parses its own arguments
         import importlib
 
         return importlib.import_module(f"nnbench.{argv[0]}").main(argv[1:]) or 0
@@ -92,10 +107,16 @@ def main(argv=None) -> int:
     t.add_argument("--seeds", help="comma-separated seeds trained together (default: the spec's seed)")
     t.add_argument("--cell", help="grid-cell labels, e.g. dataset=circles,init=he,reg=none,opt=adam")
     t.add_argument("--out", help="where to write the results (JSON, written atomically)")
+    t.add_argument("--points", help="the data set's points from `nnbench points` (instead of generating them)")
     for flag, typ in (("dataset", str), ("init", str), ("optimizer", str), ("lr", float), ("epochs", int),
                       ("batch-size", int), ("seed", int)):
         t.add_argument(f"--{flag}", type=typ, help=f"override the spec's {flag.replace('-', '_')}")
     t.set_defaults(func=cmd_train)
+    d = sub.add_parser("points", help="write a data set's points once, for many `train --points` jobs")
+    d.add_argument("--dataset", required=True)
+    d.add_argument("--options", help="the data set's options as a JSON object")
+    d.add_argument("--out", required=True, help="the .npz file to write (atomically)")
+    d.set_defaults(func=cmd_points)
     c = sub.add_parser("course", help="re-run one of the course's experiments and print its table")
     c.add_argument("experiment", choices=["initialization", "regularization", "gradient-checking", "optimization"])
     c.add_argument("--data", help="the course's data.mat (regularization only)")
@@ -103,6 +124,7 @@ def main(argv=None) -> int:
     c.set_defaults(func=cmd_course)
     sub.add_parser("tables", help="aggregate result files into tables (see `nnbench tables --help`)")
     sub.add_parser("report", help="render the HTML report (see `nnbench report --help`)")
+    sub.add_parser("compare", help="print the runs whose metrics differ between two result sets")
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import json
 import math
 import numbers
 import os
@@ -29,7 +30,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["Split", "DatasetInfo", "DATASETS", "load", "check_options", "grid_2d"]
+__all__ = ["Split", "DatasetInfo", "DATASETS", "load", "check_options", "grid_2d", "save_points", "read_points"]
 
 
 @dataclass(frozen=True)
@@ -456,15 +457,57 @@ def _encode(where: str, ys: list[np.ndarray]) -> tuple[list[np.ndarray], tuple]:
     return [np.searchsorted(classes, y).astype(np.int64) for y in ys], names
 
 
-def load(name: str, options: Mapping | None, rng: np.random.Generator) -> Split:
+SPLIT_OPTIONS = ("test_fraction", "val_fraction", "standardize")  # options that do not change the points
+
+
+def _points_key(name: str, options: Mapping) -> str:
+    """What determines a data set's points: its name and every option but the split ones."""
+    return json.dumps({"dataset": name, **{k: v for k, v in options.items() if k not in SPLIT_OPTIONS}},
+                      sort_keys=True)
+
+
+def save_points(path, name: str, options: Mapping | None) -> None:
+    """Write the points of data set ``name`` (its loader's output, before any split) to an ``.npz``
+    file, atomically, so that many training jobs can share them: generating them needs scikit-learn,
+    whose import alone costs a job more than a second."""
+    o = check_options(name, options)
+    raw = DATASETS[name].loader(o)
+    arrays = {k: np.asarray(v) for k, v in raw._asdict().items() if v is not None}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        np.savez(f, _key=np.array(_points_key(name, o)), **arrays)
+    os.replace(tmp, path)
+
+
+def read_points(path, name: str, options: Mapping | None) -> Raw:
+    """The points saved by :func:`save_points`, refusing a file made for another data set or options."""
+    o = check_options(name, options)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError) as e:
+        raise ValueError(f"points file {str(path)!r} is not readable: {e}") from None
+    key = str(arrays.pop("_key", ""))
+    if key != _points_key(name, o):
+        raise ValueError(f"points file {str(path)!r} holds {key or 'unknown points'}, "
+                         f"not {_points_key(name, o)}")
+    if "feature_names" in arrays:
+        arrays["feature_names"] = tuple(arrays["feature_names"].tolist())
+    return Raw(**arrays)
+
+
+def load(name: str, options: Mapping | None, rng: np.random.Generator, points: Raw | None = None) -> Split:
     """Load data set ``name`` with ``options``, split by ``rng`` (the run's split stream).
 
     See the module docstring for the steps; ``rng`` is used for one permutation and nothing else.
+    ``points`` (from :func:`read_points`) replaces step 1, the loader.
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     o = check_options(name, options)
-    raw = DATASETS[name].loader(o)
+    raw = DATASETS[name].loader(o) if points is None else points
     where = f"data file {o['path']!r}" if "path" in o else f"data set {name!r}"
 
     parts = {"train": _checked(where, raw.X, raw.y)}

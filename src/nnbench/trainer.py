@@ -113,11 +113,16 @@ def evaluate(net: Network, params, X, y, bn_state=None, n_train=None):
 
 
 def versions() -> dict:
-    import scipy
-    import sklearn
+    """The versions a result was made with (read from the installed metadata, importing nothing)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    return {"nnbench": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
-            "scikit-learn": sklearn.__version__, "python": platform.python_version()}
+    found = {"nnbench": __version__, "numpy": np.__version__, "python": platform.python_version()}
+    for package in ("scipy", "scikit-learn"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return found
 
 
 def _number(x):
@@ -126,14 +131,15 @@ def _number(x):
     return x if np.isfinite(x) else None
 
 
-def run(spec, seeds=None) -> list[dict]:
+def run(spec, seeds=None, points=None) -> list[dict]:
     """Train one run per seed (all together) from a :class:`~nnbench.spec.RunSpec`; return result records
-    (the result contract of ``docs/design.md``), in the order of ``seeds`` (default: ``[spec.seed]``)."""
+    (the result contract of ``docs/design.md``), in the order of ``seeds`` (default: ``[spec.seed]``).
+    ``points``: the data set's points read once (``nnbench.data.read_points``) instead of generated."""
     from . import data
 
     seeds = [spec.seed] if seeds is None else [int(s) for s in seeds]
     streams = Streams(seeds)
-    splits = [data.load(spec.dataset, spec.dataset_options, g) for g in streams.split]
+    splits = [data.load(spec.dataset, spec.dataset_options, g, points) for g in streams.split]
     stack = lambda name: np.stack([getattr(s, name) for s in splits])  # noqa: E731
     X, y = stack("X_train"), stack("y_train")
     n_classes = splits[0].n_classes

@@ -30,7 +30,7 @@ import seaborn as sns  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-MAX_CURVE_POINTS = 120
+MAX_CURVE_POINTS = 80
 PNG_DPI = 90
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -125,11 +125,11 @@ def heatmap(summary: pd.DataFrame, dataset: str, inits: Sequence[str], regs: Seq
         vmin = max(0.0, vmax - 0.02)
     nrows, ncols = _grid(len(regs))
     fig, axes = plt.subplots(nrows, ncols, figsize=(0.62 * len(opts) * ncols + 1.8, 0.42 * len(inits) * nrows + 1.4),
-                             squeeze=False, sharex=True, sharey=True, layout="constrained")
+                             squeeze=False, sharex=True, sharey=True)
     cmap = sns.color_palette("crest", as_cmap=True)
     partial = False
+    panels = []
     for k, reg in enumerate(regs):
-        ax = axes[k // ncols][k % ncols]
         z = np.full((len(inits), len(opts)), np.nan)
         annot = np.full(z.shape, "", dtype=object)
         dead = []
@@ -142,17 +142,19 @@ def heatmap(summary: pd.DataFrame, dataset: str, inits: Sequence[str], regs: Seq
                 c = cells.loc[key]
                 if int(c["ok"]) == 0 or not np.isfinite(c["test_mean"]):
                     dead.append((i, j))
-                    annot[i, j] = "div."
                     continue
                 z[i, j] = c["test_mean"]
                 annot[i, j] = f"{100 * c['test_mean']:.0f}" + ("*" if int(c["diverged"]) else "")
                 partial |= bool(int(c["diverged"]))
+        panels.append((axes[k // ncols][k % ncols], reg, z, annot, dead))
+    # seaborn draws the whole figure once per call: every heat map first, the many texts afterwards
+    for ax, reg, z, _, _ in panels:
         sns.heatmap(pd.DataFrame(z, index=[tx(i) for i in inits], columns=[tx(o) for o in opts]), ax=ax,
                     cmap=cmap, vmin=vmin, vmax=vmax, annot=False, cbar=False, linewidths=0.5, linecolor="white")
-        # annotations by hand (seaborn's annot redraws the whole figure per panel to pick text colours)
+    for k, (ax, reg, z, annot, dead) in enumerate(panels):
         for i in range(len(inits)):
             for j in range(len(opts)):
-                if annot[i, j] and annot[i, j] != "div.":
+                if annot[i, j]:
                     rgb = cmap((z[i, j] - vmin) / (vmax - vmin)) if np.isfinite(z[i, j]) else (1, 1, 1, 1)
                     light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 0.55
                     ax.text(j + 0.5, i + 0.5, annot[i, j], ha="center", va="center", fontsize=7.5,
@@ -170,10 +172,11 @@ def heatmap(summary: pd.DataFrame, dataset: str, inits: Sequence[str], regs: Seq
         ax.tick_params(axis="y", rotation=0, labelsize=8)
     for k in range(len(regs), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
+    fig.set_layout_engine("constrained")  # only now: seaborn's draws above stay cheap
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(100 * vmin, 100 * vmax))
     fig.colorbar(sm, ax=axes.ravel().tolist(), shrink=0.8, label="test accuracy (%)", pad=0.02, aspect=30)
     fig.suptitle(f"{tx(dataset)}: mean test accuracy over seeds (%)", fontsize="medium")
-    caption = (f"{dataset}: look for the bright cells — the best init × optimizer per regularizer; "
+    caption = (f"{dataset}: look for the darkest cells — the best init × optimizer per regularizer; "
                "hatched ‘div.’ cells diverged in every run" + ("; * = some runs diverged" if partial else "") + ".")
     return Figure(f"heatmap_{safe_name(dataset)}", "svg", render_svg(fig, f"heatmap-{dataset}"), caption,
                   "Heat maps", alt=f"heat map of test accuracy for {dataset}")
@@ -285,7 +288,8 @@ def overfitting_gap(summary: pd.DataFrame, datasets: Sequence[str], regs: Sequen
         d = long[long["dataset"] == ds]
         if not d.empty:
             sns.stripplot(data=d, x="reg", y="accuracy", hue="split", order=order, hue_order=["train", "test"],
-                          dodge=True, jitter=0.12, alpha=0.3, size=3, palette=colors, ax=ax, legend=False)
+                          dodge=True, jitter=0.12, alpha=0.3, size=3, palette=colors, ax=ax, legend=False,
+                          rasterized=len(d) > 200)  # many dots: one small bitmap instead of one path each
             sns.pointplot(data=d, x="reg", y="accuracy", hue="split", order=order, hue_order=["train", "test"],
                           dodge=0.4, errorbar=None, markers="D", markersize=6, linestyle="none", palette=colors,
                           ax=ax, legend=False)

@@ -1,0 +1,90 @@
+"""Compare the per-run metrics of two result sets and print every cell that differs.
+
+    nnbench compare RESULTS_A RESULTS_B [--tolerance 0]
+
+Each side is a results folder (its ``runs/**/*.json`` cell files), a ``runs.csv`` table, or any CSV with
+the key columns ``dataset, init, reg, opt, seed``. Exit status 0 when they agree, 1 when any run's
+metric moved by more than the tolerance or a run is on one side only: what makes a CI benchmark
+reproducible (``tests/reference/ci_runs.csv`` holds the CI grid's metrics).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import pandas as pd
+
+KEYS = ["dataset", "init", "reg", "opt", "seed"]
+METRICS = ["status", "train_acc", "val_acc", "test_acc", "train_cost", "test_cost", "final_cost", "epochs_run"]
+
+
+def load_metrics(source) -> pd.DataFrame:
+    """Runs with their key and metric columns, indexed by the key."""
+    from .tables import read_runs
+
+    path = Path(source)
+    if path.is_dir():
+        files = sorted((path / "runs").rglob("*.json") if (path / "runs").is_dir() else path.rglob("*.json"))
+        if not files:
+            raise FileNotFoundError(f"no cell files (*.json) under {str(path)!r}")
+        runs = read_runs(files)
+    elif path.suffix == ".json" and path.is_file():
+        runs = read_runs([path])
+    elif path.is_file():
+        runs = pd.read_csv(path)
+    else:
+        raise FileNotFoundError(f"{str(path)!r} is neither a results folder nor a CSV file")
+    missing = [c for c in KEYS if c not in runs.columns]
+    if missing:
+        raise ValueError(f"{str(path)!r} lacks the key columns {missing}")
+    return runs.set_index(KEYS)[[c for c in METRICS if c in runs.columns]].sort_index()
+
+
+def _moved(a, b, tolerance: float) -> bool:
+    if isinstance(a, str) or isinstance(b, str):
+        return a != b
+    a_nan, b_nan = a is None or math.isnan(a), b is None or math.isnan(b)
+    if a_nan or b_nan:
+        return a_nan != b_nan
+    return abs(a - b) > tolerance
+
+
+def _fmt(v) -> str:
+    return v if isinstance(v, str) else "missing" if pd.isna(v) else f"{float(v):.12g}"
+
+
+def differences(a: pd.DataFrame, b: pd.DataFrame, tolerance: float = 0.0) -> list[str]:
+    """One line per run that differs: a metric that moved (with by how much) or a run on one side only."""
+    lines = []
+    for key in a.index.difference(b.index):
+        lines.append(f"{'/'.join(map(str, key[:4]))} seed {key[4]}: only in the first")
+    for key in b.index.difference(a.index):
+        lines.append(f"{'/'.join(map(str, key[:4]))} seed {key[4]}: only in the second")
+    common = [c for c in a.columns if c in b.columns]
+    for key in a.index.intersection(b.index):
+        for col in common:
+            x, y = a.at[key, col], b.at[key, col]
+            if _moved(x, y, tolerance):
+                delta = "" if isinstance(x, str) or isinstance(y, str) or pd.isna(x) or pd.isna(y) else f" ({y - x:+.3g})"
+                lines.append(f"{'/'.join(map(str, key[:4]))} seed {key[4]}: {col} {_fmt(x)} -> {_fmt(y)}{delta}")
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="nnbench compare", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("first")
+    parser.add_argument("second")
+    parser.add_argument("--tolerance", type=float, default=0.0, help="largest allowed absolute change (default 0)")
+    args = parser.parse_args(argv)
+    try:
+        lines = differences(load_metrics(args.first), load_metrics(args.second), args.tolerance)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"nnbench compare: error: {err}")
+        return 2
+    for line in lines:
+        print(line)
+    print(f"{len(lines)} difference(s)" if lines else "no differences")
+    return 1 if lines else 0
