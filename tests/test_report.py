@@ -459,3 +459,30 @@ def test_renders_in_headless_chromium(built, tmp_path):
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert (width, height) == (1280, 4000)
     assert len(png) > 50_000  # not a blank page: text, tables and figures were painted
+
+
+def test_course_numbers_printed_so_that_a_mismatch_shows():
+    from nnbench.report import _published_display
+
+    assert _published_display("0.83", 0.83, "accuracy") == ("83 %", "83.0 %")
+    assert _published_display("0.83", 0.8249, "accuracy") == ("83 %", "82.49 %")  # not "82.5 %", which looks like 83
+    pub, ours = _published_display("0.9933333333333333", 0.99333, "accuracy")
+    assert pub != ours
+    pub, ours = _published_display("1.1890913024229996e-07", 1.1890913024794093e-07, "difference")
+    assert pub != ours and pub.startswith("1.189") and ours.startswith("1.189")
+    assert _published_display("", 0.5, "accuracy") == ("—", "50.0 %")
+
+
+def test_names_in_figures_are_escaped_text():
+    """A name from a config reaches the SVG as escaped text, and ``$`` never turns into mathtext."""
+    from nnbench.report import figures as F
+
+    F.setup()
+    summary = pd.DataFrame([{
+        "dataset": XSS, "init": "he$x$", "reg": "none", "opt": "adam", "runs": 2, "ok": 2, "diverged": 0,
+        "train_mean": 0.9, "train_ci_high": 0.95, "test_mean": 0.85, "test_ci_high": 0.9, "gap_mean": 0.05,
+    }])  # fmt: skip
+    fig = F.heatmap(summary, XSS, ["he$x$"], ["none"], ["adam"])
+    assert fig.kind == "svg" and "<svg" in fig.data
+    assert XSS not in fig.data and "&lt;script&gt;" in fig.data
+    assert "he$x$" in fig.data

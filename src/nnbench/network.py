@@ -5,7 +5,8 @@ X is (R, n_0, m); W{l} is (R, n_l, n_{l−1}); b{l}, gamma{l}, beta{l} are (R, n
 Layer l computes Z = W A_prev + b (or, with batch norm, Z = γ·(W A_prev − μ)/√(σ² + ε) + β, no bias),
 then A = g(Z) on hidden layers (with inverted dropout A = (A·D)/keep_prob in training), and on the last
 layer the output σ (one unit, two classes) or softmax (C units).
-Backpropagation starts from dZ_L = (A_L − Y)/m and follows the chain rule layer by layer.
+Backpropagation starts from dZ_L = A_L − Y, follows the chain rule layer by layer, and scales each
+parameter's gradient by 1/m at the end (dW = (1/m)·dZ·A_prevᵀ, as the course's code writes it).
 """
 
 from __future__ import annotations
@@ -193,8 +194,7 @@ class Network:
         n = n or m
         grads = out if out is not None else {k: np.empty_like(v) for k, v in params.items()}
         dZ = self.probabilities(Z_L)
-        dZ -= Y
-        dZ *= 1.0 / m
+        dZ -= Y  # m times the gradient of the mean loss: the 1/m is applied to each parameter's gradient
         for l in range(self.n_layers, 0, -1):
             A_prev, Z, A, mask, bn = cache[l - 1]
             if bn is not None:
@@ -203,14 +203,16 @@ class Network:
                 np.sum(dZ, axis=-1, keepdims=True, out=grads[f"b{l}"])
             W = params[f"W{l}"]
             dW = np.matmul(dZ, _t(A_prev), out=grads[f"W{l}"])
-            if self.l2:
-                dW += (self.l2 * W) / n
             if l > 1:
                 dA = _t(W) @ dZ
                 _, Z_prev, A_act, mask_prev, _ = cache[l - 2]
                 if mask_prev is not None:
                     dA = (dA * mask_prev) / self.keep_prob[l - 2]
                 dZ = dA * g_prime(Z_prev, A_act)
+        for key, g in grads.items():  # dW = (1/m)·dZ·A_prevᵀ (+ λ·W/n), as the course writes it
+            g *= 1.0 / m
+            if self.l2 and key.startswith("W"):
+                g += (self.l2 * params[key]) / n
         return grads
 
     def _bn_backward(self, l, dZt, params, bn, grads):

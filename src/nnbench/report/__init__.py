@@ -51,6 +51,7 @@ INIT_COMPARISON = ["zeros", "large", "he"]
 REG_COMPARISON = ["none", "l2", "dropout"]
 FOOTBALL_HINT = ("set football_mat in config/config.yaml, or run "
                  "snakemake --cores all --config football_mat=path/to/data.mat")
+TOP_ROWS = 25  # rows of the "cannot be told apart from the best" table (the full ranking is folded below it)
 PACKAGES = ["nnbench", "numpy", "scipy", "scikit-learn", "pandas", "matplotlib", "seaborn", "jinja2", "pyyaml",
             "snakemake"]
 
@@ -121,7 +122,13 @@ def _published_display(published: str, ours, kind: str) -> tuple[str, str]:
     scale = 1 if abs(value) > 1 else 100  # printed as a percentage already, or a fraction
     digits = max(0, -exp - (0 if scale == 1 else 2))
     shown, ours_digits = min(digits, 2), min(digits + 1, 2)
-    while differs and ours_digits < 15 and f"{100 * float(ours):.{ours_digits}f}" == f"{scale * value:.{ours_digits}f}":
+    def misleading(d: int) -> bool:  # ours, as shown, would look like it reproduces the published number
+        return bool(stats.reproduces(float(f"{100 * float(ours):.{d}f}") / 100, published))
+
+    def same(d: int, p: int) -> bool:  # both print alike
+        return f"{100 * float(ours):.{d}f}" == f"{scale * value:.{p}f}"
+
+    while differs and ours_digits < 15 and (misleading(ours_digits) or same(ours_digits, shown)):
         ours_digits += 1
         shown = max(shown, min(digits, ours_digits))
     ours_text = f"{100 * float(ours):.{ours_digits}f} %" if _isnum(ours) else "—"
@@ -379,7 +386,7 @@ def ranking_block(ranking: pd.DataFrame, test: str, alpha: float, n_seeds: int) 
         })  # fmt: skip
     top = [r for r in rows if r["verdict"] in ("best", "tied", "untestable")]
     counts = ranking["verdict"].value_counts().to_dict()
-    return {"top": top, "all": rows, "counts": counts, "test": "paired t-test" if test == "ttest" else "Wilcoxon signed-rank test",
+    return {"top": top[:TOP_ROWS], "more": max(0, len(top) - TOP_ROWS), "all": rows, "counts": counts, "test": "paired t-test" if test == "ttest" else "Wilcoxon signed-rank test",
             "alpha": alpha, "n_seeds": n_seeds, "n_cells": len(rows)}
 
 

@@ -172,7 +172,7 @@ def heatmap(summary: pd.DataFrame, dataset: str, inits: Sequence[str], regs: Seq
         ax.tick_params(axis="y", rotation=0, labelsize=8)
     for k in range(len(regs), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
-    fig.set_layout_engine("constrained")  # only now: seaborn's draws above stay cheap
+    fig.set_layout_engine("constrained")  # only now: seaborn's figure draws above stay cheap
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(100 * vmin, 100 * vmax))
     fig.colorbar(sm, ax=axes.ravel().tolist(), shrink=0.8, label="test accuracy (%)", pad=0.02, aspect=30)
     fig.suptitle(f"{tx(dataset)}: mean test accuracy over seeds (%)", fontsize="medium")
@@ -196,31 +196,27 @@ def _thin(x: np.ndarray, max_points: int = MAX_CURVE_POINTS) -> np.ndarray:
 def curve_band(curves: Sequence[Sequence[float]], every: int = 1) -> tuple[np.ndarray, ...]:
     """(epochs, mean, low, high) over seeds of cost curves of possibly different lengths (NaN-padded).
 
-    The band is the 95 % t-interval of the mean over the runs present at each point (just the mean
-    where one run is left).
+    ``mean`` is the mean over the runs present at each point; the band is their range (min to max), which
+    stays positive on the log scale the curves are drawn on (a t-interval of 5 seeds would not).
     """
-    from scipy import stats as st
-
     n = max((len(c) for c in curves), default=0)
     m = np.full((len(curves), n), np.nan)
     for r, c in enumerate(curves):
         a = np.asarray(c, dtype=float)
         a[~np.isfinite(a)] = np.nan
         m[r, : len(a)] = a
-    with np.errstate(all="ignore"):
-        cnt = np.sum(np.isfinite(m), axis=0)
-        mean = np.nanmean(np.where(cnt > 0, m, 0.0), axis=0) if n else np.array([])
-        mean = np.where(cnt > 0, mean, np.nan)
-        sd = np.nanstd(m, axis=0, ddof=1) if len(curves) > 1 else np.zeros(n)
-        t = st.t.ppf(0.975, np.maximum(cnt - 1, 1))
-        half = np.where(cnt > 1, t * sd / np.sqrt(np.maximum(cnt, 1)), 0.0)
-    epochs = np.arange(n) * every
-    return epochs, mean, mean - half, mean + half
+    present = np.isfinite(m).any(axis=0)
+    filled = np.where(np.isfinite(m), m, 0.0)
+    cnt = np.isfinite(m).sum(axis=0)
+    mean = np.where(present, filled.sum(axis=0) / np.maximum(cnt, 1), np.nan)
+    low = np.where(present, np.where(np.isfinite(m), m, np.inf).min(axis=0), np.nan)
+    high = np.where(present, np.where(np.isfinite(m), m, -np.inf).max(axis=0), np.nan)
+    return np.arange(n) * every, mean, low, high
 
 
 def learning_curves(dataset: str, init: str, panels: Mapping[str, Mapping[str, tuple[list, int]]],
                     opts: Sequence[str]) -> Figure:
-    """Cost per epoch, one line (mean) and band (95 % CI over seeds) per optimizer, one facet per regularizer.
+    """Cost per epoch, one line (mean over seeds) and band (range over seeds) per optimizer, one facet per regularizer.
 
     ``panels[reg][opt] = (list of cost curves, curve_every)``.
     """
@@ -241,12 +237,14 @@ def learning_curves(dataset: str, init: str, panels: Mapping[str, Mapping[str, t
                 continue
             idx = _thin(epochs)
             e, mu, l, h = epochs[idx], mean[idx], lo[idx], hi[idx]
-            pos = np.isfinite(mu) & (mu > 0)
+            pos = np.isfinite(mu) & (mu > 0) & (l > 0)
             (line,) = ax.plot(e[pos], mu[pos], color=palette[opt], lw=1.4, label=tx(opt))
-            ax.fill_between(e[pos], np.maximum(l[pos], mu[pos] * 1e-3), h[pos], color=palette[opt], alpha=0.18, lw=0)
+            ax.fill_between(e[pos], l[pos], h[pos], color=palette[opt], alpha=0.13, lw=0)
             handles[opt] = line
         ax.set_yscale("log")
-        ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        lo_y, hi_y = ax.get_ylim()
+        decades = np.log10(hi_y / lo_y) if lo_y > 0 and hi_y > lo_y else 1.0
+        ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0) if decades < 2.5 else (1.0,)))
         ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         ax.set_title(f"reg = {tx(reg)}")
@@ -257,10 +255,10 @@ def learning_curves(dataset: str, init: str, panels: Mapping[str, Mapping[str, t
     if handles:
         fig.legend(list(handles.values()), [tx(h) for h in handles], loc="outside right upper",
                    title="optimizer", frameon=False)
-    fig.suptitle(f"{tx(dataset)}: training cost per epoch, init = {tx(init)} (mean and 95 % CI over seeds)",
+    fig.suptitle(f"{tx(dataset)}: training cost per epoch, init = {tx(init)} (mean and range over seeds)",
                  fontsize="medium")
     caption = (f"{dataset}, {init} initialization: which optimizer drives the cost down fastest and furthest; "
-               "a wide band means the seeds disagree, a line that stops means runs diverged.")
+               "the band spans the seeds (a wide band: they disagree); a line that stops means runs diverged.")
     return Figure(f"curves_{safe_name(dataset)}", "svg", render_svg(fig, f"curves-{dataset}"), caption,
                   "Learning curves", alt=f"learning curves for {dataset}")
 
