@@ -22,14 +22,20 @@ import numpy as np
 from .registry import check_number
 
 
-def _ema(avg: np.ndarray, value: np.ndarray, beta: float) -> None:
-    """avg ← β·avg + (1 − β)·value, in place (the moment update shared by momentum, RMSprop, Adam)."""
+def _ema(avg: np.ndarray, value: np.ndarray, beta: float, scratch: np.ndarray) -> None:
+    """avg ← β·avg + (1 − β)·value, in place (the moment update shared by momentum, RMSprop, Adam);
+    ``scratch`` is a preallocated array of the same shape, so that a step allocates nothing."""
     avg *= beta
-    avg += (1 - beta) * value
+    avg += np.multiply(value, 1 - beta, out=scratch)
 
 
 def _zeros_like(params):
     return {k: np.zeros_like(v) for k, v in params.items()}
+
+
+def _scratch(params, count):
+    """``count`` work arrays per parameter array (reused at every step)."""
+    return {k: [np.empty_like(v) for _ in range(count)] for k, v in params.items()}
 
 
 def _check_beta(name, beta):
@@ -58,13 +64,13 @@ class Momentum:
         _check_beta("beta", self.beta)
 
     def init(self, params):
-        return {"v": _zeros_like(params)}
+        return {"v": _zeros_like(params), "scratch": _scratch(params, 1)}
 
     def update(self, params, grads, state, lr):
         for k, p in params.items():
-            v = state["v"][k]
-            _ema(v, grads[k], self.beta)
-            p -= lr * v
+            v, (tmp,) = state["v"][k], state["scratch"][k]
+            _ema(v, grads[k], self.beta, tmp)
+            p -= np.multiply(v, lr, out=tmp)
 
 
 @dataclass(frozen=True)
@@ -73,8 +79,8 @@ class Nesterov(Momentum):
 
     def update(self, params, grads, state, lr):
         for k, p in params.items():
-            v, g = state["v"][k], grads[k]
-            _ema(v, g, self.beta)
+            v, g, (tmp,) = state["v"][k], grads[k], state["scratch"][k]
+            _ema(v, g, self.beta, tmp)
             p -= lr * (self.beta * v + (1 - self.beta) * g)
 
 
@@ -90,13 +96,16 @@ class RMSprop:
         check_number("eps", self.eps, low=0, low_open=True)
 
     def init(self, params):
-        return {"s": _zeros_like(params)}
+        return {"s": _zeros_like(params), "scratch": _scratch(params, 2)}
 
     def update(self, params, grads, state, lr):
         for k, p in params.items():
-            s, g = state["s"][k], grads[k]
-            _ema(s, g * g, self.beta)
-            p -= lr * g / (np.sqrt(s) + self.eps)
+            s, g, (a, b) = state["s"][k], grads[k], state["scratch"][k]
+            _ema(s, np.multiply(g, g, out=a), self.beta, b)
+            np.sqrt(s, out=b)
+            b += self.eps
+            np.multiply(g, lr, out=a)  # α·g / (√s + ε)
+            p -= np.divide(a, b, out=a)
 
 
 @dataclass(frozen=True)
@@ -113,17 +122,22 @@ class Adam:
         check_number("eps", self.eps, low=0, low_open=True)
 
     def init(self, params):
-        return {"t": 0, "v": _zeros_like(params), "s": _zeros_like(params)}
+        return {"t": 0, "v": _zeros_like(params), "s": _zeros_like(params), "scratch": _scratch(params, 2)}
 
     def update(self, params, grads, state, lr):
         state["t"] += 1
         t = state["t"]
         c1, c2 = 1 - self.beta1**t, 1 - self.beta2**t
         for k, p in params.items():
-            v, s, g = state["v"][k], state["s"][k], grads[k]
-            _ema(v, g, self.beta1)
-            _ema(s, g * g, self.beta2)
-            p -= lr * (v / c1) / (np.sqrt(s / c2) + self.eps)
+            v, s, g, (a, b) = state["v"][k], state["s"][k], grads[k], state["scratch"][k]
+            _ema(v, g, self.beta1, a)
+            _ema(s, np.multiply(g, g, out=b), self.beta2, a)
+            np.divide(s, c2, out=b)  # √(s/c2) + ε
+            np.sqrt(b, out=b)
+            b += self.eps
+            np.divide(v, c1, out=a)  # α·(v/c1) / (√(s/c2) + ε)
+            a *= lr
+            p -= np.divide(a, b, out=a)
 
 
 @dataclass(frozen=True)
