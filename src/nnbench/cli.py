@@ -94,9 +94,19 @@ def cmd_course(args) -> int:
     return 0
 
 
+# Commands whose module parses its own arguments: ``nnbench NAME ARGS`` → ``nnbench.NAME.main(ARGS)``.
+ANALYSIS_COMMANDS = {
+    "tables": "aggregate result files into tables",
+    "report": "render the HTML report",
+    "compare": "print the runs whose metrics differ between two result sets",
+    "manifest": "write results/manifest.json: every result file with its SHA-256",
+    "studies": "run one of the studies beyond the grid (gradient checks, depth, search, schedules)",
+}
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("tables", "report", "compare"):  # the analysis layer parses its own arguments
+    if argv and argv[0] in ANALYSIS_COMMANDS:  # the analysis layer parses its own arguments
         import importlib
 
         return importlib.import_module(f"nnbench.{argv[0]}").main(argv[1:]) or 0
@@ -122,9 +132,8 @@ def main(argv=None) -> int:
     c.add_argument("--data", help="the course's data.mat (regularization only)")
     c.add_argument("--out", help="write the table as CSV")
     c.set_defaults(func=cmd_course)
-    sub.add_parser("tables", help="aggregate result files into tables (see `nnbench tables --help`)")
-    sub.add_parser("report", help="render the HTML report (see `nnbench report --help`)")
-    sub.add_parser("compare", help="print the runs whose metrics differ between two result sets")
+    for name, text in ANALYSIS_COMMANDS.items():
+        sub.add_parser(name, help=f"{text} (see `nnbench {name} --help`)")
     args = parser.parse_args(argv)
     try:
         return args.func(args)
