@@ -28,11 +28,18 @@ class Streams:
         return np.stack([g.permutation(m) for g in self.shuffle])
 
     def dropout_masks(self, shapes_keeps):
-        """A fresh boolean keep-mask (U < keep_prob) per hidden layer with keep_prob < 1, else None."""
-        return [
-            None if keep >= 1.0 else np.stack([g.random(shape[1:]) < keep for g in self.dropout])
-            for shape, keep in shapes_keeps
-        ]
+        """A fresh boolean keep-mask (U < keep_prob) per hidden layer with keep_prob < 1, else None;
+        run r's slice drawn from run r's dropout stream."""
+        masks = []
+        for shape, keep in shapes_keeps:
+            if keep >= 1.0:
+                masks.append(None)
+                continue
+            u = np.empty(shape)
+            for g, out in zip(self.dropout, u):
+                g.random(out=out)
+            masks.append(u < keep)
+        return masks
 
 
 class CourseStreams:

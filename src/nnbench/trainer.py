@@ -64,10 +64,12 @@ def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, 
             if shuffle:
                 perm = streams.permutation(epoch, m)[:, None, :]
                 Xe, Ye = np.take_along_axis(X, perm, axis=2), np.take_along_axis(Y, perm, axis=2)
+            if net.has_dropout:  # one draw per epoch, sliced per batch: a fresh mask at every step
+                epoch_masks = streams.dropout_masks(net.dropout_shapes(runs, m))
             total = np.zeros(runs)
             for lo, hi in bounds:
                 Xb, Yb = Xe[..., lo:hi], Ye[..., lo:hi]
-                masks = streams.dropout_masks(net.dropout_shapes(runs, hi - lo)) if net.has_dropout else None
+                masks = [None if d is None else d[..., lo:hi] for d in epoch_masks] if net.has_dropout else None
                 Z, cache = net.forward(params, Xb, train=True, masks=masks, bn_state=bn_state)
                 total += net.loss_sum(Z, Yb)
                 if net.l2 and hi == m:
