@@ -1,0 +1,320 @@
+"""How nnbench's training cost grows: time per run vs samples, width, depth and runs trained together.
+
+Every point trains a ReLU network with a sigmoid output (binary labels) for a fixed number of epochs of
+mini-batch (64) Adam (lr 0.01) through ``nnbench.trainer.fit``, one thread, float64. One factor varies at a
+time around the base point
+
+    m = 800 samples, 10 features, 2 hidden layers of width 32, R = 5 runs (seeds) trained together, 20 epochs
+
+(R = 5 is the default grid's seeds per cell, which the workflow trains together). "Time per run" is the
+fit's wall time divided by R: what one seed of a grid cell costs. Cost is linear in epochs, so scale by
+epochs / 20 for longer training.
+
+Method: all points are measured once per repeat, in an order rotated between repeats (so machine noise
+spreads over every point), and the median over repeats is kept. A least-squares cost model (non-negative
+coefficients) is then fitted to all points and printed, with its error, so that the cost of a bigger grid
+can be predicted on the machine that ran this script:
+
+    seconds per epoch ≈ steps·(a + b·L + e·R·P) + m·R·(c·N + d·P)
+
+with steps = ⌈m / 64⌉ mini-batches, L layers, N = Σ units of the hidden and output layers, P = Σ weights
+(Σ n_l·n_{l−1}); a: fixed cost per step, b: per layer and step (Python and NumPy call overhead), c: per
+unit and example (element-wise work), d: per weight and example (the matrix products, 3 per weight), e:
+per weight and step (the Adam update).
+
+  python benchmarks/bench_scaling.py            # default: 5 repeats, about a minute
+  python benchmarks/bench_scaling.py --quick    # smoke run
+
+Writes ``benchmarks/results/scaling.csv``, ``benchmarks/results/scaling_model.json`` and ``docs/scaling.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _common import environment, environment_markdown, freeze_heap, pin_one_thread, timed  # noqa: E402
+
+BATCH, LR = 64, 0.01
+BASE = {"m": 800, "features": 10, "width": 32, "depth": 2, "runs": 5}
+SWEEPS = {
+    "m": [100, 200, 400, 800, 1600, 3200],
+    "width": [4, 8, 16, 32, 64, 128, 256],
+    "depth": [1, 2, 4, 8, 16],
+    "runs": [1, 2, 5, 10, 20],
+}
+LABELS = {"m": "samples m", "width": "hidden width", "depth": "hidden layers", "runs": "runs trained together R"}
+
+
+def points():
+    """(factor, value, config) for every point; the base point appears once per sweep."""
+    for factor, values in SWEEPS.items():
+        for v in values:
+            yield factor, v, {**BASE, factor: v}
+
+
+def sizes(cfg) -> tuple[int, ...]:
+    return (cfg["features"], *([cfg["width"]] * cfg["depth"]), 1)
+
+
+def data(m_max: int, features: int):
+    """Gaussian features and a non-linear binary label (sign of x0·x1), shared by every run."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((features, m_max))
+    y = (X[0] * X[1] > 0).astype(np.int64)
+    return X, y
+
+
+class Point:
+    def __init__(self, factor, value, cfg, X, y, epochs):
+        from nnbench.initializers import He
+        from nnbench.losses import targets
+        from nnbench.network import Network
+        from nnbench.optimizers import Adam
+        from nnbench.schedules import Constant
+        from nnbench.streams import Streams
+        from nnbench.trainer import fit
+
+        self.factor, self.value, self.cfg, self.epochs = factor, value, cfg, epochs
+        R, m = cfg["runs"], cfg["m"]
+        self.net = Network(sizes(cfg), activation="relu")
+        self.X = np.ascontiguousarray(np.broadcast_to(X[:, :m], (R, X.shape[0], m)))
+        self.Y = targets(np.broadcast_to(y[:m], (R, m)), 1)
+        self.initial = self.net.init_params(He(), Streams(range(R)).init)
+        self.fit, self.Adam, self.Constant, self.Streams = fit, Adam, Constant, Streams
+        self.times, self.diverged = [], False
+
+    def run(self):
+        params = {k: v.copy() for k, v in self.initial.items()}
+        streams = self.Streams(range(self.cfg["runs"]))
+        args = (self.net, params, self.X, self.Y)
+        kw = dict(optimizer=self.Adam(), schedule=self.Constant(LR), epochs=self.epochs, streams=streams,
+                  batch_size=BATCH)
+        out = {}
+        t = timed(lambda: out.setdefault("o", self.fit(*args, **kw)))
+        self.diverged |= bool(np.any(out["o"].epochs_run < self.epochs))
+        self.times.append(t)
+
+    # the cost model's features per epoch: steps, steps·L, steps·R·P, m·R·N, m·R·P
+    def features(self):
+        s = sizes(self.cfg)
+        R, m = self.cfg["runs"], self.cfg["m"]
+        L, N = len(s) - 1, sum(s[1:])
+        P = sum(a * b for a, b in zip(s[:-1], s[1:]))
+        steps = math.ceil(m / BATCH)
+        return np.array([steps, steps * L, steps * R * P, m * R * N, m * R * P], dtype=float)
+
+
+MODEL_TERMS = ["a: per step", "b: per layer·step", "e: per weight·run·step", "c: per unit·run·example",
+               "d: per weight·run·example"]
+
+
+def fit_model(pts):
+    """Non-negative least squares on relative errors: seconds per epoch ≈ features · coef."""
+    from scipy.optimize import nnls
+
+    F = np.array([p.features() for p in pts])
+    t = np.array([np.median(p.times) / p.epochs for p in pts])
+    w = 1 / t  # relative error: every point counts alike, from 100 samples to width 256
+    coef, _ = nnls(F * w[:, None], t * w)
+    pred = F @ coef
+    rel = pred / t - 1
+    return coef, pred, rel
+
+
+def predict_per_run(coef, sizes_, m, runs, epochs, batch=BATCH) -> float:
+    """The cost model's seconds per run for a network ``sizes_`` trained on m examples."""
+    L, N = len(sizes_) - 1, sum(sizes_[1:])
+    P = sum(a * b for a, b in zip(sizes_[:-1], sizes_[1:]))
+    steps = math.ceil(m / min(batch, m))
+    per_epoch = steps * (coef[0] + coef[1] * L + coef[2] * runs * P) + m * runs * (coef[3] * N + coef[4] * P)
+    return per_epoch * epochs / runs
+
+
+def validate(coef, repeats: int):
+    """Predict, then measure, real cells of the default grid (config/config.yaml, he init, no
+    regularization, adam, its 5 seeds together) through ``nnbench.trainer.run``; its ``seconds`` is the fit's
+    wall time per run."""
+    import yaml
+
+    from nnbench import data as nndata
+    from nnbench.config import cell_spec, seed_list
+    from nnbench.spec import RunSpec
+    from nnbench.trainer import run
+
+    path = HERE.parent / "config" / "config.yaml"
+    if not path.exists():
+        return []
+    config = yaml.safe_load(path.read_text())
+    out = []
+    for dataset in ("circles", "digits"):
+        if dataset not in config.get("datasets", []):
+            continue
+        spec = RunSpec.from_dict(cell_spec(config, dataset, "he", "none", "adam"))
+        seeds = seed_list(config)
+        times = [run(spec, seeds)[0]["seconds"] for _ in range(repeats)]
+
+        split = nndata.load(spec.dataset, spec.dataset_options, np.random.default_rng(0))
+        n_out = 1 if split.n_classes == 2 else split.n_classes
+        sz = (split.X_train.shape[0], *spec.hidden, n_out)
+        m = split.X_train.shape[1]
+        pred = predict_per_run(coef, sz, m, len(seeds), spec.epochs, spec.batch_size or m)
+        out.append({"cell": f"{dataset}/he/none/adam", "network": "-".join(map(str, sz)), "m_train": m,
+                    "epochs": spec.epochs, "runs": len(seeds), "measured_ms_per_run": float(np.median(times)) * 1e3,
+                    "predicted_ms_per_run": pred * 1e3})
+    return out
+
+
+def plot(rows, model_pred, path: Path, title: str):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    sns.set_theme(style="whitegrid", context="notebook")
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+    axes = axes.ravel()
+    for ax, factor in zip(axes, SWEEPS):
+        sub = [r for r in rows if r["factor"] == factor]
+        x = np.array([r["value"] for r in sub], float)
+        y = np.array([r["ms_per_run"] for r in sub])
+        lo = np.array([r["ms_per_run_q25"] for r in sub])
+        hi = np.array([r["ms_per_run_q75"] for r in sub])
+        pred = np.array([model_pred[(factor, r["value"])] for r in sub]) * 1e3
+        ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt="o-", color="C0", capsize=3, label="measured (median, IQR)")
+        ax.plot(x, pred, "--", color="C3", label="cost model")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xticks(x)
+        ax.set_xticklabels([f"{v:g}" for v in x])
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel(LABELS[factor])
+        ax.set_ylabel("ms per run (fit time / R)")
+        slope = np.polyfit(np.log(x[-3:]), np.log(y[-3:]), 1)[0]
+        ax.set_title(f"vs {LABELS[factor]} (last-3 slope {slope:.2f})", fontsize=10)
+        base = BASE[factor]
+        ax.axvline(base, color="0.6", lw=0.8, ls=":")
+    axes[0].legend(fontsize=8, loc="upper left")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2 repeats, 3 epochs")
+    parser.add_argument("--repeats", type=int, help="repeats per point (default 5, quick 2)")
+    parser.add_argument("--epochs", type=int, help="epochs per fit (default 20, quick 3)")
+    parser.add_argument("--csv", default=str(HERE / "results" / "scaling.csv"))
+    parser.add_argument("--plot", default=str(HERE.parent / "docs" / "scaling.png"))
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (2 if args.quick else 5)
+    epochs = args.epochs or (3 if args.quick else 20)
+
+    limiter = pin_one_thread()  # noqa: F841
+    env = environment()
+    print("## bench_scaling: nnbench time per run vs samples, width, depth, runs together\n")
+    print(environment_markdown(env))
+    print(f"- base point {BASE}, mini-batch {BATCH}, Adam lr {LR}, {epochs} epochs, {repeats} repeats\n")
+
+    X, y = data(max(SWEEPS["m"]), BASE["features"])
+    pts = [Point(f, v, cfg, X, y, epochs) for f, v, cfg in points()]
+    for p in pts:  # warm-up
+        p.run()
+        p.times.clear()
+    freeze_heap()
+    start = time.perf_counter()
+    for r in range(repeats):
+        k = (r * len(pts)) // repeats
+        for p in pts[k:] + pts[:k]:
+            p.run()
+    elapsed = time.perf_counter() - start
+
+    coef, pred, rel = fit_model(pts)
+    model_pred = {}
+    rows = []
+    for p, pr in zip(pts, pred):
+        R = p.cfg["runs"]
+        t = np.array(p.times)
+        steps = p.epochs * math.ceil(p.cfg["m"] / BATCH)
+        model_pred[(p.factor, p.value)] = pr * p.epochs / R
+        rows.append({
+            "factor": p.factor, "value": p.value, **{k: p.cfg[k] for k in ("m", "features", "width", "depth", "runs")},
+            "sizes": "-".join(map(str, sizes(p.cfg))), "epochs": p.epochs, "batch_size": BATCH, "steps": steps,
+            "repeats": len(t), "ms_per_run": float(np.median(t)) / R * 1e3,
+            "ms_per_run_q25": float(np.percentile(t, 25)) / R * 1e3,
+            "ms_per_run_q75": float(np.percentile(t, 75)) / R * 1e3,
+            "us_per_run_step": float(np.median(t)) / R / steps * 1e6,
+            "model_ms_per_run": pr * p.epochs / R * 1e3, "model_rel_error": float(pr / (np.median(t) / p.epochs) - 1),
+            "diverged": p.diverged,
+        })
+
+    print("| factor | value | network | R | ms per run | IQR | µs per run-step | model ms | model error |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['factor']} | {r['value']} | {r['sizes']} | {r['runs']} | {r['ms_per_run']:.2f} | "
+              f"{r['ms_per_run_q25']:.2f}–{r['ms_per_run_q75']:.2f} | {r['us_per_run_step']:.1f} | "
+              f"{r['model_ms_per_run']:.2f} | {r['model_rel_error']:+.0%} |")
+    print("\nCost model, seconds per epoch ≈ steps·(a + b·L + e·R·P) + m·R·(c·N + d·P):\n")
+    print("| term | coefficient |")
+    print("|---|---:|")
+    for name, c in zip(MODEL_TERMS, coef):
+        print(f"| {name} | {c * 1e9:.3g} ns |")
+    print(f"\nmodel error over the {len(rows)} points: median |error| {np.median(np.abs(rel)):.0%}, "
+          f"max |error| {np.max(np.abs(rel)):.0%}")
+    d = coef[4]
+    if d > 0:
+        print(f"(d = {d * 1e9:.3g} ns per weight·example ≈ {3 * 2 / d / 1e9:.1f} GFLOP/s in the matrix products)")
+    if any(r["diverged"] for r in rows):
+        print("note: some fits diverged (stopped early): " +
+              ", ".join(f"{r['factor']}={r['value']}" for r in rows if r["diverged"]))
+    checks = validate(coef, repeats)
+    if checks:
+        print("\nThe model against real cells of the default grid (nnbench.trainer.run, the cell's seeds together):\n")
+        print("| cell | network | m train | epochs | R | predicted ms per run | measured ms per run |")
+        print("|---|---|---:|---:|---:|---:|---:|")
+        for c in checks:
+            print(f"| {c['cell']} | {c['network']} | {c['m_train']} | {c['epochs']} | {c['runs']} | "
+                  f"{c['predicted_ms_per_run']:.1f} | {c['measured_ms_per_run']:.1f} |")
+    env["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\nmeasured in {elapsed:.0f} s; load average at end: {env['loadavg_end']}")
+
+    out = Path(args.csv)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+    model = {"formula": "seconds per epoch = steps*(a + b*L + e*R*P) + m*R*(c*N + d*P)",
+             "coefficients_seconds": dict(zip("abecd", map(float, coef))),
+             "median_abs_rel_error": float(np.median(np.abs(rel))), "max_abs_rel_error": float(np.max(np.abs(rel))),
+             "batch_size": BATCH, "grid_cells": checks, "environment": env}
+    out.with_name("scaling_model.json").write_text(json.dumps(model, indent=1) + "\n")
+    title = (f"nnbench fit: mini-batch {BATCH} Adam, {epochs} epochs, float64, 1 thread; base point (dotted): "
+             f"m={BASE['m']}, {BASE['features']} features,\n{BASE['depth']} hidden layers of {BASE['width']}, "
+             f"R={BASE['runs']}; {env['cpu']}, {env['cpus']} CPUs shared, load {env['loadavg']}; "
+             f"median of {repeats} repeats, IQR bars")
+    plot(rows, model_pred, Path(args.plot), title)
+    print(f"wrote {out}, {out.with_name('scaling_model.json')} and {args.plot}")
+
+
+if __name__ == "__main__":
+    main()
