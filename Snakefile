@@ -29,7 +29,9 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/course.smk"
 include: "workflow/rules/tables.smk"
+include: "workflow/rules/studies.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/manifest.smk"
 
 
 rule all:
@@ -38,3 +40,6 @@ rule all:
         rules.tables.output,
         course_tables(),
         "reports/report.html",
+        STUDY_TABLE_FILES,
+        GRADCHECK_VERIFIED,
+        rules.manifest.output,

@@ -98,6 +98,48 @@ def check(config: dict) -> None:
                         raise SpecError(f"{where}: {err.field}", err.value, err.reason) from None
                 raise
             checked[(axis, name)] = True
+    for name in config["datasets"]:
+        _check_data_file(config, name, seeds[0])
     path = config.get("football_mat") or ""
     if path and not Path(path).is_file():
         raise SpecError("football_mat", path, "no such file (the course's data.mat)")
+    if path:
+        _check_football_mat(path)
+
+
+def _check_data_file(config: dict, name: str, seed: int) -> None:
+    """Load a data set that reads a file (option ``path``) once, so that a file that is unreadable, of the
+    wrong shape, with NaN or with labels the network cannot take is refused before any job, not in every one."""
+    import numpy as np
+
+    from . import data
+    from .spec import RunSpec
+
+    first = next(cell for cell in cells(config) if cell[0] == name)
+    spec = RunSpec.from_dict({**cell_spec(config, *first), "seed": seed})
+    path = spec.dataset_options.get("path")
+    if path is None:
+        return
+    try:
+        data.load(spec.dataset, spec.dataset_options, np.random.default_rng(0))
+    except (ValueError, TypeError, OSError) as err:
+        raise SpecError(f"definitions.datasets.{name}.dataset_options.path", path, str(err)) from None
+
+
+def _check_football_mat(path: str) -> None:
+    """The course's data.mat as its regularization experiment needs it: X, y and the test set Xval, yval,
+    finite, 2 features and 2 classes (its network is [2, 20, 3, 1])."""
+    import numpy as np
+
+    from . import data
+
+    try:
+        options = data.check_options("file", {"path": path, "standardize": False})
+        split = data.load("file", options, np.random.default_rng(0))
+        if data.DATASETS["file"].loader(options).X_test is None:
+            raise ValueError("has no Xval/yval arrays (the course's test set)")
+    except (ValueError, TypeError, OSError) as err:
+        raise SpecError("football_mat", path, str(err)) from None
+    if split.n_features != 2 or split.n_classes != 2:
+        raise SpecError("football_mat", path, f"needs 2 features and 2 classes (the course's network "
+                        f"[2, 20, 3, 1]), has {split.n_features} features and {split.n_classes} classes")

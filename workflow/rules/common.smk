@@ -7,7 +7,7 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from nnbench.config import cell_spec, check, seed_list
+from nnbench.config import cell_spec, check, definition, seed_list
 
 DATASETS = config["datasets"]
 INITS = config["inits"]
@@ -22,11 +22,12 @@ COURSE_EXPERIMENTS = [
 ]
 
 # Every rule calls the `nnbench` command of the environment the package is installed in
-# (`pip install -e .`); with `--sdm conda` that is the existing conda environment of this name.
-CONDA_ENV = "nnbench"
+# (`pip install -e .`); with `--sdm conda`, this environment (the package added by its post-deploy script).
+CONDA_ENV = "../envs/nnbench.yaml"
 
 CELL = "{dataset}/{init}/{reg}/{opt}"
 RUN_FILE = f"results/runs/{CELL}.json"
+POINTS_FILE = "results/points/{dataset}.npz"
 TABLES = "results/tables"
 
 
@@ -64,6 +65,21 @@ def spec_json(wildcards):
         config, wildcards.dataset, wildcards.init, wildcards.reg, wildcards.opt
     )
     return json.dumps(spec, sort_keys=True, separators=(",", ":"))
+
+
+def points_args(wildcards):
+    """`--dataset NAME --options JSON` of a grid data set, for `nnbench points`."""
+    d = definition(config, "datasets", wildcards.dataset)
+    name = d.get("dataset", wildcards.dataset)
+    options = json.dumps(d.get("dataset_options") or {}, sort_keys=True)
+    return f"--dataset {shlex.quote(name)} --options {shlex.quote(options)}"
+
+
+def points_input(wildcards):
+    """A user's data file feeds its points job, so that editing the file re-makes them."""
+    d = definition(config, "datasets", wildcards.dataset)
+    path = (d.get("dataset_options") or {}).get("path")
+    return [path] if path else []
 
 
 def seeds_arg(wildcards):

@@ -1,15 +1,86 @@
-# TEMPORARY placeholder written by the workflow engineer so the workflow can be tested before the real
-# report rule exists; the report engineer's workflow/rules/report.smk replaces this file.
+# The last rule: the tables, the course tables, the benchmarks and every cell file -> reports/report.html, one
+# self-contained page (nnbench.report). The same job writes every figure as its own file under reports/figures/
+# and the report's statistics under reports/tables/, marked with report() so that
+#     snakemake --report reports/snakemake-report.html
+# gathers them too (needs snakemake[reports]). The config as run goes in as an inline JSON params value, so
+# that a changed config re-renders the report.
 
 
 rule report:
     input:
+        runs=f"{TABLES}/runs.csv",
         summary=f"{TABLES}/summary.csv",
+        course=course_tables(),
+        benchmarks="results/benchmarks.csv",
+        cells=cell_files(),
+        studies=STUDY_TABLE_FILES,
     output:
-        "reports/report.html",
+        html=report("reports/report.html", caption="../report/report.rst", category="Report"),
+        heatmaps=report(
+            directory("reports/figures/heatmaps"),
+            patterns=["{name}.svg"],
+            caption="../report/heatmaps.rst",
+            category="Heat maps",
+            labels={"figure": "{name}"},
+        ),
+        curves=report(
+            directory("reports/figures/curves"),
+            patterns=["{name}.svg"],
+            caption="../report/curves.rst",
+            category="Learning curves",
+            labels={"figure": "{name}"},
+        ),
+        regularization=report(
+            directory("reports/figures/regularization"),
+            patterns=["{name}.svg"],
+            caption="../report/regularization.rst",
+            category="Regularization",
+            labels={"figure": "{name}"},
+        ),
+        boundaries=report(
+            directory("reports/figures/boundaries"),
+            patterns=["{name}.png"],
+            caption="../report/boundaries.rst",
+            category="Decision boundaries",
+            labels={"figure": "{name}"},
+        ),
+        rankings=report(
+            directory("reports/figures/rankings"),
+            patterns=["{name}.svg"],
+            caption="../report/rankings.rst",
+            category="Rankings",
+            labels={"figure": "{name}"},
+        ),
+        studies=report(
+            directory("reports/figures/studies"),
+            patterns=["{name}.svg"],
+            caption="../report/studies.rst",
+            category="Studies",
+            labels={"figure": "{name}"},
+        ),
+        tables=report(
+            directory("reports/tables"),
+            patterns=["{name}.csv"],
+            caption="../report/tables.rst",
+            category="Tables",
+            labels={"table": "{name}"},
+        ),
+    params:
+        config=lambda wildcards: json.dumps(config, default=str),  # the config as run, with --config overrides
+        tables=lambda wildcards, input: Path(input.summary).parent,
+        runs_dir=lambda wildcards, input: Path(input.cells[0]).parents[3],
+        figures=lambda wildcards, output: Path(output.heatmaps).parent,
+        studies=lambda wildcards, input: Path(input.studies[0]).parent,
+        studies_benchmarks=STUDIES_BENCHMARKS,
     log:
         "logs/report.log",
+    benchmark:
+        "benchmarks/report.tsv"
     conda:
         CONDA_ENV
     shell:
-        "(echo '<html><body><pre>'; cat {input.summary:q}; echo '</pre></body></html>') > {output:q} 2> {log:q}"
+        "nnbench report --tables {params.tables:q} --runs-dir {params.runs_dir:q} "
+        "--benchmarks {input.benchmarks:q} --config-json {params.config:q} "
+        "--out {output.html:q} --figures-dir {params.figures:q} --tables-out {output.tables:q} "
+        "--studies {params.studies:q} --studies-benchmarks {params.studies_benchmarks:q} "
+        "> {log:q} 2>&1"

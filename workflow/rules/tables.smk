@@ -15,7 +15,7 @@ rule tables:
     log:
         "logs/tables.log",
     benchmark:
-        "benchmarks/tables.tsv"
+        "benchmarks/tables/tables.tsv"
     conda:
         CONDA_ENV
     params:
