@@ -31,6 +31,7 @@ TINY = {
             }
         }
     },
+    "studies": yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())["studies"],  # small studies
 }
 
 

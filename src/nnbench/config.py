@@ -38,7 +38,7 @@ def definition(config: dict, axis: str, name: str) -> dict:
     if axis == "regs":
         if name in BUILTIN_REGS:
             return dict(BUILTIN_REGS[name])
-        raise SpecError(f"regs", name, "has no definition under definitions.regs")
+        raise SpecError("regs", name, "has no definition under definitions.regs")
     return {AXES[axis][0]: name}
 
 

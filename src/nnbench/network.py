@@ -202,7 +202,7 @@ class Network:
             else:
                 np.sum(dZ, axis=-1, keepdims=True, out=grads[f"b{l}"])
             W = params[f"W{l}"]
-            dW = np.matmul(dZ, _t(A_prev), out=grads[f"W{l}"])
+            np.matmul(dZ, _t(A_prev), out=grads[f"W{l}"])
             if l > 1:
                 dA = _t(W) @ dZ
                 _, Z_prev, A_act, mask_prev, _ = cache[l - 2]

@@ -9,6 +9,7 @@ plus the L2 penalty at the epoch's last forward pass: for full-batch descent, th
 
 from __future__ import annotations
 
+import functools
 import platform
 import time
 from dataclasses import dataclass
@@ -56,7 +57,6 @@ def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, 
     curve = np.full((runs, -(-epochs // curve_every)), np.nan)
     diverged_epoch = np.full(runs, -1)
     alive = np.ones(runs, dtype=bool)
-    last = epochs - 1
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for epoch in range(epochs):
             lr = schedule(epoch)
@@ -114,8 +114,8 @@ def evaluate(net: Network, params, X, y, bn_state=None, n_train=None):
     return accuracy, cost
 
 
-def versions() -> dict:
-    """The versions a result was made with (read from the installed metadata, importing nothing)."""
+@functools.cache
+def _versions() -> tuple:
     from importlib.metadata import PackageNotFoundError, version
 
     found = {"nnbench": __version__, "numpy": np.__version__, "python": platform.python_version()}
@@ -124,7 +124,12 @@ def versions() -> dict:
             found[package] = version(package)
         except PackageNotFoundError:
             pass
-    return found
+    return tuple(found.items())
+
+
+def versions() -> dict:
+    """The versions a result was made with (read once from the installed metadata, importing nothing)."""
+    return dict(_versions())
 
 
 def _number(x):

@@ -6,7 +6,9 @@ Inputs (``--results DIR``, default ``results``; each can be given on its own):
   (``nnbench course``), ``DIR/benchmarks.csv`` (Snakemake's benchmarks, gathered by ``nnbench tables``);
 * the cell files ``DIR/runs/{dataset}/{init}/{reg}/{opt}.json`` (contract 2) — only the few cells the
   learning curves and decision boundaries need are read;
-* ``--config-json`` the config as run (a file, or an inline JSON object).
+* ``--config-json`` the config as run (a file, or an inline JSON object);
+* the study tables ``study_*.csv`` (``nnbench studies``; ``--studies DIR``, default the tables folder) and,
+  optionally, their Snakemake benchmarks ``--studies-benchmarks DIR/{study}.tsv``: section 8, "Studies".
 
 Output: ``--out reports/report.html`` — CSS and figures inline (SVG, PNG for decision boundaries),
 nothing fetched from the network. Optionally ``--figures-dir`` (every figure as its own file, one folder
@@ -142,12 +144,15 @@ def _published_display(published: str, ours, kind: str) -> tuple[str, str]:
 class ReportInputs:
     """Where the inputs are; everything is read lazily and at most once."""
 
-    def __init__(self, results="results", tables=None, runs_dir=None, benchmarks=None, config=None):
+    def __init__(self, results="results", tables=None, runs_dir=None, benchmarks=None, config=None,
+                 studies=None, studies_benchmarks=None):
         results = Path(results)
         self.tables = Path(tables) if tables else results / "tables"
         self.runs_dir = Path(runs_dir) if runs_dir else results / "runs"
         self.benchmarks_path = Path(benchmarks) if benchmarks else results / "benchmarks.csv"
         self.config = dict(config or {})
+        self.studies = Path(studies) if studies else self.tables  # study_*.csv (nnbench studies)
+        self.studies_benchmarks = Path(studies_benchmarks) if studies_benchmarks else None  # {study}.tsv
         self._cells: dict[tuple, dict | None] = {}
 
     def read_summary(self) -> pd.DataFrame:
@@ -592,6 +597,99 @@ def provenance(inputs: ReportInputs, runs: pd.DataFrame, seeds: list[int], confi
 
 
 # ----------------------------------------------------------------------------------------------
+# section 8: the studies beyond the grid (nnbench.studies: tables -> findings -> figures)
+
+
+STUDY_TITLES = {"gradcheck": "Gradient checks of every grid cell", "depth": "Depth: vanishing and exploding gradients",
+                "search": "Random vs grid search at equal budget", "schedules": "Schedules and batch size"}
+
+
+def _read_study(inputs: ReportInputs, name: str) -> pd.DataFrame | None:
+    path = inputs.studies / f"{name}.csv"
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except (OSError, ValueError, pd.errors.EmptyDataError):
+        return None
+
+
+def studies_section(inputs: ReportInputs) -> dict:
+    """One block per study whose table exists: caption (the finding in numbers), figure(s), a small table and
+    the wall time its Snakemake job took; ``verdict`` of the gradient checks (red: a check fails the workflow)."""
+    from nnbench.report import figures as F
+    from nnbench.studies import findings
+
+    cfg = inputs.config.get("studies") if isinstance(inputs.config.get("studies"), Mapping) else {}
+    blocks, figs = {}, []
+
+    def seconds(name):
+        if inputs.studies_benchmarks is None:
+            return None
+        return findings.benchmark_seconds(inputs.studies_benchmarks / f"{name}.tsv")
+
+    table = _read_study(inputs, "study_gradcheck")
+    if table is not None and len(table):
+        fail_on = (cfg.get("gradcheck") or {}).get("fail_on") or ["unexplained"]
+        f = findings.gradcheck(table, fail_on)
+        fig = F.study_gradcheck(table, f["caption"])
+        figs.append(fig)
+        rows = [{"cell": " · ".join(str(r[c]) for c in ("dataset", "init", "reg", "opt") if str(r[c]) not in ("", "nan")),
+                 "stage": r["stage"], "difference": f"{r['difference']:.2e}",
+                 "d10": f"{r['difference_10eps']:.2e}" if _isnum(r["difference_10eps"]) else "—",
+                 "kinks": int(r["kinks"]), "cost": f"{r['cost']:.3g}", "grad": f"{r['grad_norm']:.3g}",
+                 "cause": r["cause"], "fails": r["cause"] in fail_on} for r in f["rows"]]
+        blocks["gradcheck"] = {**{k: v for k, v in f.items() if k != "rows"}, "figure": fig, "rows": rows[:15],
+                               "more": max(0, len(rows) - 15), "seconds": fmt_seconds(seconds("gradcheck"))}
+    runs, layers = _read_study(inputs, "study_depth"), _read_study(inputs, "study_depth_layers")
+    if runs is not None and layers is not None and len(runs):
+        f = findings.depth(runs, layers)
+        fig, outcome = F.study_depth(layers, f["caption"]), F.study_depth_outcome(runs)
+        figs += [fig, outcome]
+        per = f["table"]
+        depths = sorted(per["depth"].unique())
+        rows = []
+        for (init, act), g in per.groupby(["init", "activation"], sort=False):
+            g = g.set_index("depth")
+            rows.append({"init": init, "activation": act,
+                         "tests": [fmt_pct(g.loc[d, "test"]) if g.loc[d, "ok"] else "diverged" for d in depths],
+                         "median": f"{g.loc[depths[-1], 'median']:.2g}"})
+        blocks["depth"] = {"caption": f["caption"], "figure": fig, "outcome": outcome, "depths": depths,
+                           "rows": rows, "seconds": fmt_seconds(seconds("depth"))}
+    result, trials = _read_study(inputs, "study_search"), _read_study(inputs, "study_search_trials")
+    if result is not None and len(result):
+        f = findings.search(result, trials)
+        fig = F.study_search(f["summary"], trials, f["caption"], findings.METHOD_LABELS)
+        figs.append(fig)
+        summ = f["summary"]
+        methods = list(dict.fromkeys(summ["method"]))
+        rows = []
+        for b in f["budgets"]:
+            cells = []
+            for m in methods:
+                r = summ[(summ["method"] == m) & (summ["budget"] == b)]
+                cells.append({"val": fmt_acc(r["val"].iloc[0], r["val_high"].iloc[0]) if len(r) else "—",
+                              "test": fmt_pct(r["test"].iloc[0]) if len(r) else "—"})
+            rows.append({"budget": b, "cells": cells})
+        blocks["search"] = {"caption": f["caption"], "figure": fig, "seeds": f["seeds"],
+                            "methods": [findings.METHOD_LABELS.get(m, m) for m in methods], "rows": rows,
+                            "seconds": fmt_seconds(seconds("search"))}
+    table = _read_study(inputs, "study_schedules")
+    if table is not None and len(table):
+        f = findings.schedules(table)
+        fig, batch = F.study_schedules(table, f["caption"]), F.study_batch(table)
+        figs += [x for x in (fig, batch) if x]
+        final = f.get("final")
+        rows = ([{"optimizer": o, "values": [fmt_pct(final.loc[o, c]) for c in final.columns],
+                  "best": f["best_schedule"][o]} for o in final.index] if final is not None else [])
+        blocks["schedules"] = {"caption": f["caption"], "figure": fig, "batch": batch, "epochs": f["epochs"],
+                               "schedules": list(final.columns) if final is not None else [], "rows": rows,
+                               "seconds": fmt_seconds(seconds("schedules"))}
+    return {"blocks": blocks, "figures": figs, "titles": STUDY_TITLES,
+            "verdict": blocks["gradcheck"]["verdict"] if "gradcheck" in blocks else None}
+
+
+# ----------------------------------------------------------------------------------------------
 # assembling
 
 
@@ -657,6 +755,8 @@ def build_report(inputs: ReportInputs, *, test: str = "ttest", alpha: float = 0.
     gap_fig = F.overfitting_gap(summary, datasets, regs) if datasets else None
     eff_fig = F.main_effects(all_effects, level_orders=orders) if not all_effects.empty else None
     figures += [f for f in (gap_fig, eff_fig) if f]
+    studies = studies_section(inputs)
+    figures += studies["figures"]
 
     course = course_section(inputs)
     ctx = {
@@ -672,6 +772,7 @@ def build_report(inputs: ReportInputs, *, test: str = "ttest", alpha: float = 0.
         "bench": benchmarks_block(inputs.read_benchmarks()),
         "prov": provenance(inputs, runs, seeds, config_source),
         "has_boundaries": any(d["boundaries"] for d in per_dataset),
+        "studies": studies,
     }
     html = render(ctx)
     rankings = pd.concat([f for f in rank_frames if len(f)], ignore_index=True) if any(len(f) for f in rank_frames) \
@@ -725,7 +826,7 @@ def _write_atomic(path: Path, data: str | bytes) -> None:
         raise
 
 
-FIGURE_DIRS = {"Heat maps": "heatmaps", "Learning curves": "curves", "Regularization": "regularization",
+FIGURE_DIRS = {"Heat maps": "heatmaps", "Learning curves": "curves", "Regularization": "regularization", "Studies": "studies",
                "Decision boundaries": "boundaries", "Rankings": "rankings"}
 
 
@@ -747,7 +848,8 @@ def write_tables(extras: dict, out_dir: Path, inputs: ReportInputs | None = None
     ``summary.csv`` and ``course_*.csv``, so that Snakemake's report shows every table in one place."""
     out_dir.mkdir(parents=True, exist_ok=True)
     if inputs is not None:
-        sources = [inputs.tables / "summary.csv", *(p for _, p in inputs.course_files())]
+        sources = [inputs.tables / "summary.csv", *(p for _, p in inputs.course_files()),
+                   *sorted(inputs.studies.glob("study_*.csv"))]
         for src in sources:
             if src.is_file():
                 _write_atomic(out_dir / src.name, src.read_bytes())
@@ -784,6 +886,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float, default=0.05, help="family-wise error rate (Holm) of the ranking")
     p.add_argument("--no-points", action="store_true", help="decision boundaries without the data points")
     p.add_argument("--title", default="nnbench report")
+    p.add_argument("--studies", help="folder of the study tables study_*.csv (default: the --tables folder)")
+    p.add_argument("--studies-benchmarks", help="folder of the studies' Snakemake benchmarks {study}.tsv (optional)")
     return p
 
 
@@ -796,7 +900,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.config_json)
     except (OSError, ValueError) as err:
         parser.error(f"--config-json: {err}")
-    inputs = ReportInputs(args.results, args.tables, args.runs_dir, args.benchmarks, config)
+    inputs = ReportInputs(args.results, args.tables, args.runs_dir, args.benchmarks, config, args.studies,
+                          args.studies_benchmarks)
     if not (inputs.tables / "summary.csv").is_file():
         parser.error(f"{inputs.tables / 'summary.csv'} not found (run `nnbench tables` first)")
     source = args.config_json if args.config_json and not args.config_json.lstrip().startswith("{") else \
