@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import json
 import math
 import numbers
@@ -473,12 +474,11 @@ def save_points(path, name: str, options: Mapping | None) -> None:
     o = check_options(name, options)
     raw = DATASETS[name].loader(o)
     arrays = {k: np.asarray(v) for k, v in raw._asdict().items() if v is not None}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, _key=np.array(_points_key(name, o)), **arrays)
-    os.replace(tmp, path)
+    from .io import write_atomic
+
+    buf = io.BytesIO()
+    np.savez(buf, _key=np.array(_points_key(name, o)), **arrays)
+    write_atomic(path, buf.getvalue())
 
 
 def read_points(path, name: str, options: Mapping | None) -> Raw:

@@ -29,7 +29,6 @@ import math
 import os
 import platform
 import subprocess
-import tempfile
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -38,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from nnbench import stats
+from nnbench.io import write_atomic
 
 __all__ = ["main", "build_report", "ReportInputs"]
 
@@ -811,21 +811,6 @@ def render(ctx: dict) -> str:
 # writing + command line
 
 
-def _write_atomic(path: Path, data: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 FIGURE_DIRS = {"Heat maps": "heatmaps", "Learning curves": "curves", "Regularization": "regularization", "Studies": "studies",
                "Decision boundaries": "boundaries", "Rankings": "rankings"}
 
@@ -838,7 +823,7 @@ def write_figures(figures, out_dir: Path) -> list[Path]:
     for f in figures:
         path = out_dir / FIGURE_DIRS.get(f.category, "other") / f.filename
         data = f.data if f.kind == "png" else '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n' + f.data
-        _write_atomic(path, data)
+        write_atomic(path, data)
         paths.append(path)
     return paths
 
@@ -852,9 +837,9 @@ def write_tables(extras: dict, out_dir: Path, inputs: ReportInputs | None = None
                    *sorted(inputs.studies.glob("study_*.csv"))]
         for src in sources:
             if src.is_file():
-                _write_atomic(out_dir / src.name, src.read_bytes())
-    _write_atomic(out_dir / "rankings.csv", extras["rankings"].to_csv(index=False, lineterminator="\n"))
-    _write_atomic(out_dir / "main_effects.csv", extras["effects"].to_csv(index=False, lineterminator="\n"))
+                write_atomic(out_dir / src.name, src.read_bytes())
+    write_atomic(out_dir / "rankings.csv", extras["rankings"].to_csv(index=False, lineterminator="\n"))
+    write_atomic(out_dir / "main_effects.csv", extras["effects"].to_csv(index=False, lineterminator="\n"))
     rows = []
     course = extras["course"]
     for t in ([course["lead"]] if course["lead"] else []) + course["others"]:
@@ -866,7 +851,7 @@ def write_tables(extras: dict, out_dir: Path, inputs: ReportInputs | None = None
             row["verdict"] = r["verdict"]
             row["note"] = r["note"]
             rows.append(row)
-    _write_atomic(out_dir / "course_reproduction.csv",
+    write_atomic(out_dir / "course_reproduction.csv",
                   pd.DataFrame(rows, columns=None if rows else ["experiment", "model", "verdict", "note"])
                   .to_csv(index=False, lineterminator="\n"))
 
@@ -909,7 +894,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     html, extras = build_report(inputs, test=args.test, alpha=args.alpha, with_points=not args.no_points,
                                 title=args.title, config_source=source)
     out = Path(args.out)
-    _write_atomic(out, html)
+    write_atomic(out, html)
     if args.figures_dir:
         write_figures(extras["figures"], Path(args.figures_dir))
     if args.tables_out:
