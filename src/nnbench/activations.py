@@ -12,9 +12,10 @@ LEAKY_SLOPE = 0.01
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1 / (1 + e^(−z)), written as the course writes it (it saturates to exactly 0 or 1)."""
-    with np.errstate(over="ignore"):
-        e = np.exp(-z)
+    """σ(z) = 1 / (1 + e^(−z)), written as the course writes it (it saturates to exactly 0 or 1; e^(−z)
+    overflows to inf for z < −709, which gives exactly 0: callers that expect such z ignore the overflow
+    with ``np.errstate``, as the trainer does)."""
+    e = np.exp(-z)
     e += 1
     return np.reciprocal(e, out=e)
 

@@ -19,6 +19,15 @@ from .activations import ACTIVATIONS
 from .losses import OUTPUTS
 
 
+class Params(dict):
+    """Parameters (or gradients) by name, ``{"W1": (R, n_1, n_0), "b1": ..., ...}``, all views into one
+    buffer ``flat`` (R, P): see :meth:`Network.allocate`."""
+
+    def __init__(self, views: dict, flat: np.ndarray):
+        super().__init__(views)
+        self.flat = flat
+
+
 def _t(a: np.ndarray) -> np.ndarray:
     """Transpose of each run's matrix (swap the last two axes)."""
     return a.swapaxes(-1, -2)
@@ -75,10 +84,11 @@ class Network:
                 shapes[f"{name}{l}"] = (self.sizes[l], 1)
         return shapes
 
-    def allocate(self, runs: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """One zeroed buffer (R, P) for every parameter, the weight matrices first, and a dict of named views
-        into it. An optimizer then updates all parameters with a few whole-buffer operations (see
-        :meth:`groups`), where a dict of separate arrays would cost a few operations per array."""
+    def allocate(self, runs: int) -> Params:
+        """Every parameter as a named view into one zeroed buffer (R, P), the weight matrices first
+        (``.flat``). An optimizer then updates all parameters with a few whole-buffer operations (see
+        :meth:`groups`), and backward scales all gradients by 1/m with one, where a dict of separate arrays
+        would cost a few operations per array."""
         shapes = self.shapes()
         order = [k for k in shapes if k.startswith("W")] + [k for k in shapes if not k.startswith("W")]
         flat = np.zeros((runs, sum(a * b for a, b in shapes.values())))
@@ -87,7 +97,7 @@ class Network:
             size = shapes[key][0] * shapes[key][1]
             views[key] = flat[:, offset:offset + size].reshape(runs, *shapes[key])
             offset += size
-        return flat, {k: views[k] for k in shapes}
+        return Params({k: views[k] for k in shapes}, flat)
 
     def groups(self, flat: np.ndarray) -> dict[str, np.ndarray]:
         """The buffer of :meth:`allocate` as two views: all weight matrices ("W") and all the rest ("b":
@@ -98,7 +108,7 @@ class Network:
     def init_params(self, initializer, rngs, out: dict | None = None) -> dict[str, np.ndarray]:
         """Draw W_1, ..., W_L in order from each run's generator (biases and β zero, γ one), into ``out``
         (views from :meth:`allocate`) or into a new buffer."""
-        params = out if out is not None else self.allocate(len(rngs))[1]
+        params = out if out is not None else self.allocate(len(rngs))
         for key, shape in self.shapes().items():
             if key.startswith("W"):
                 for r, rng in enumerate(rngs):
@@ -186,13 +196,13 @@ class Network:
         return self.loss_sum(Z, Y) / m + self.l2_penalty(params, n or m)
 
     # -- backward ---------------------------------------------------------------------------------------
-    def backward(self, params, cache, Z_L, Y, n=None, out=None) -> dict[str, np.ndarray]:
+    def backward(self, params, cache, Z_L, Y, n=None, out: Params | None = None) -> Params:
         """Gradients of the cost (mean loss over the batch + L2 with training-set size n) for every
-        parameter, keyed like ``params``; written into ``out`` (views from :meth:`allocate`) when given."""
+        parameter, keyed like ``params``; written into ``out`` (from :meth:`allocate`) when given."""
         g_prime = ACTIVATIONS[self.activation][1]
         m = Y.shape[-1]
         n = n or m
-        grads = out if out is not None else {k: np.empty_like(v) for k, v in params.items()}
+        grads = out if out is not None else self.allocate(Z_L.shape[0])
         dZ = self.probabilities(Z_L)
         dZ -= Y  # m times the gradient of the mean loss: the 1/m is applied to each parameter's gradient
         for l in range(self.n_layers, 0, -1):
@@ -200,19 +210,19 @@ class Network:
             if bn is not None:
                 dZ = self._bn_backward(l, dZ, params, bn, grads)
             else:
-                np.sum(dZ, axis=-1, keepdims=True, out=grads[f"b{l}"])
-            W = params[f"W{l}"]
+                np.add.reduce(dZ, axis=-1, keepdims=True, out=grads[f"b{l}"])  # db = Σ_examples dZ
             np.matmul(dZ, _t(A_prev), out=grads[f"W{l}"])
             if l > 1:
-                dA = _t(W) @ dZ
+                dZ = _t(params[f"W{l}"]) @ dZ  # dA of the layer below, turned into its dZ in place:
                 _, Z_prev, A_act, mask_prev, _ = cache[l - 2]
-                if mask_prev is not None:
-                    dA = (dA * mask_prev) / self.keep_prob[l - 2]
-                dZ = dA * g_prime(Z_prev, A_act)
-        for key, g in grads.items():  # dW = (1/m)·dZ·A_prevᵀ (+ λ·W/n), as the course writes it
-            g *= 1.0 / m
-            if self.l2 and key.startswith("W"):
-                g += (self.l2 * params[key]) / n
+                if mask_prev is not None:  # dA = dA·D / keep_prob
+                    dZ *= mask_prev
+                    dZ /= self.keep_prob[l - 2]
+                dZ *= g_prime(Z_prev, A_act)  # dZ = dA * g'(Z)
+        grads.flat *= 1.0 / m  # dW = (1/m)·dZ·A_prevᵀ (+ λ·W/n), as the course writes it
+        if self.l2:
+            for l in range(1, self.n_layers + 1):
+                grads[f"W{l}"] += (self.l2 * params[f"W{l}"]) / n
         return grads
 
     def _bn_backward(self, l, dZt, params, bn, grads):

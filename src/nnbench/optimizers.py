@@ -47,11 +47,12 @@ class SGD:
     """Plain (full- or mini-batch) gradient descent: W ← W − α g."""
 
     def init(self, params):
-        return {}
+        return {"scratch": _scratch(params, 1)}
 
     def update(self, params, grads, state, lr):
         for k, p in params.items():
-            p -= lr * grads[k]
+            (tmp,) = state["scratch"][k]
+            p -= np.multiply(grads[k], lr, out=tmp)
 
 
 @dataclass(frozen=True)

@@ -39,24 +39,33 @@ def batch_bounds(m: int, batch_size: int | None) -> list[tuple[int, int]]:
     return [(lo, min(lo + size, m)) for lo in range(0, m, size)]
 
 
+DIVERGENCE_CHECK_EVERY = 50  # epochs between two looks at the costs (a look is a few NumPy calls)
+
+
 def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, schedule, epochs: int,
         streams, batch_size: int | None = None, bn_state: dict | None = None, curve_every: int = 1) -> FitOutcome:
     """Train ``params`` in place on X (R, n_0, m), Y (R, n_L, m) for ``epochs`` epochs.
 
     Full batch (``batch_size`` None or ≥ m): no shuffling. Mini-batch: each epoch, each run's shuffle
     stream permutes the examples, then consecutive slices are the batches.
+
+    The loop itself only trains and logs each epoch's loss; every ``DIVERGENCE_CHECK_EVERY`` epochs (and at
+    the end) the log is searched for the first non-finite cost of each run, so a step costs no bookkeeping.
+    A diverged run's epochs after its divergence are wasted work at most until the next look, and all
+    training stops at the look that finds every run diverged.
     """
     runs, m = X.shape[0], X.shape[-1]
     bounds = batch_bounds(m, batch_size)
-    shuffle = len(bounds) > 1
+    shuffle, dropout = len(bounds) > 1, net.has_dropout
     caller = params
-    theta, params = _flat(net, params)
-    grad, grads = net.allocate(runs)
-    theta_groups, grad_groups = net.groups(theta), net.groups(grad)
+    params = _flat(net, params)
+    grads = net.allocate(runs)
+    theta_groups, grad_groups = net.groups(params.flat), net.groups(grads.flat)
     state = optimizer.init(theta_groups)
-    curve = np.full((runs, -(-epochs // curve_every)), np.nan)
+    loss = np.zeros((epochs, runs))  # per epoch, the sum over its batches of each batch's summed loss
+    penalty = np.zeros((epochs, runs)) if net.l2 else None  # the L2 penalty at the epoch's last batch
     diverged_epoch = np.full(runs, -1)
-    alive = np.ones(runs, dtype=bool)
+    looked = 0  # epochs [0, looked) are checked
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for epoch in range(epochs):
             lr = schedule(epoch)
@@ -64,41 +73,64 @@ def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, 
             if shuffle:
                 perm = streams.permutation(epoch, m)[:, None, :]
                 Xe, Ye = np.take_along_axis(X, perm, axis=2), np.take_along_axis(Y, perm, axis=2)
-            if net.has_dropout:  # one draw per epoch, sliced per batch: a fresh mask at every step
+            if dropout:  # one draw per epoch, sliced per batch: a fresh mask at every step
                 epoch_masks = streams.dropout_masks(net.dropout_shapes(runs, m))
-            total = np.zeros(runs)
+            epoch_loss = loss[epoch]
             for lo, hi in bounds:
                 Xb, Yb = Xe[..., lo:hi], Ye[..., lo:hi]
-                masks = [None if d is None else d[..., lo:hi] for d in epoch_masks] if net.has_dropout else None
+                masks = [None if d is None else d[..., lo:hi] for d in epoch_masks] if dropout else None
                 Z, cache = net.forward(params, Xb, train=True, masks=masks, bn_state=bn_state)
-                total += net.loss_sum(Z, Yb)
-                if net.l2 and hi == m:
-                    penalty = net.l2_penalty(params, m)
+                epoch_loss += net.loss_sum(Z, Yb)
+                if penalty is not None and hi == m:
+                    penalty[epoch] = net.l2_penalty(params, m)
                 net.backward(params, cache, Z, Yb, n=m, out=grads)
                 optimizer.update(theta_groups, grad_groups, state, lr)
-            cost = total / m + penalty if net.l2 else total / m
-            newly = alive & ~np.isfinite(cost)
-            if newly.any():
-                diverged_epoch[newly] = epoch
-                alive &= ~newly
-                if not alive.any():
+            if epoch + 1 - looked == DIVERGENCE_CHECK_EVERY or epoch + 1 == epochs:
+                _mark_diverged(_costs(loss, penalty, m, looked, epoch + 1), looked, diverged_epoch)
+                looked = epoch + 1
+                if (diverged_epoch >= 0).all():
                     break
-            if epoch % curve_every == 0:
-                curve[:, epoch // curve_every] = np.where(alive, cost, np.nan)
         finite = np.all([np.isfinite(p).all(axis=tuple(range(1, p.ndim))) for p in params.values()], axis=0)
-        diverged_epoch[alive & ~finite] = epoch
-    epochs_run = np.where(diverged_epoch >= 0, diverged_epoch + 1, epoch + 1)
+        diverged_epoch[(diverged_epoch < 0) & ~finite] = epoch
     for key, value in params.items():  # hand the trained values back in the caller's arrays
         caller[key][...] = value
-    return FitOutcome(curve, diverged_epoch, epochs_run)
+    return FitOutcome(_curve(_costs(loss, penalty, m, 0, looked), diverged_epoch, epochs, curve_every),
+                      diverged_epoch, np.where(diverged_epoch >= 0, diverged_epoch + 1, looked))
+
+
+def _costs(loss, penalty, m, start, stop):
+    """Epoch costs (epochs stop − start, R): the mean loss, plus the L2 penalty."""
+    cost = loss[start:stop] / m
+    if penalty is not None:
+        cost += penalty[start:stop]
+    return cost
+
+
+def _mark_diverged(cost, start, diverged_epoch):
+    """Set ``diverged_epoch`` of each run not yet diverged whose cost (epochs start, start + 1, ...) turns
+    non-finite to the first such epoch."""
+    bad = ~np.isfinite(cost)
+    newly = (diverged_epoch < 0) & bad.any(axis=0)
+    diverged_epoch[newly] = start + bad.argmax(axis=0)[newly]
+
+
+def _curve(cost, diverged_epoch, epochs, every):
+    """The recorded curve (R, ⌈epochs/every⌉): the costs of epochs 0, every, 2·every, ...; NaN from a run's
+    divergence on and for epochs not run."""
+    curve = np.full((cost.shape[1], -(-epochs // every)), np.nan)
+    kept = cost[::every].T
+    recorded = np.arange(kept.shape[1]) * every
+    curve[:, :kept.shape[1]] = np.where((diverged_epoch[:, None] < 0) | (recorded < diverged_epoch[:, None]),
+                                        kept, np.nan)
+    return curve
 
 
 def _flat(net: Network, params: dict):
-    """The parameters copied into one buffer (see ``Network.allocate``) and its named views."""
-    theta, views = net.allocate(next(iter(params.values())).shape[0])
+    """The parameters copied into one buffer (see ``Network.allocate``)."""
+    views = net.allocate(next(iter(params.values())).shape[0])
     for key, value in params.items():
         views[key][...] = value
-    return theta, views
+    return views
 
 
 def evaluate(net: Network, params, X, y, bn_state=None, n_train=None):
