@@ -21,7 +21,10 @@ Two modes:
 
 Writes ``benchmarks/results/workflow_full.json`` / ``workflow_scaling.csv`` and the plot
 ``docs/workflow_scaling.png`` (wall time and CPU seconds vs cells, with a fitted line to predict bigger
-grids on the machine it ran on).
+grids on the machine it ran on). ``--before CSV`` draws an earlier ``workflow_scaling.csv`` in the same
+plot, faded (``benchmarks/results/workflow_scaling_before.csv``: one job per cell, before issue 6).
+
+  python benchmarks/bench_workflow.py --plot-only --before benchmarks/results/workflow_scaling_before.csv
 """
 
 from __future__ import annotations
@@ -88,12 +91,26 @@ def run(dest: Path, cores: int, *extra: str) -> dict:
     if proc.returncode != 0:
         raise SystemExit(f"snakemake failed in {dest}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     record = json.loads(usage.read_text())
-    jobs = sum(1 for _ in (dest / "benchmarks").rglob("*.tsv")) if (dest / "benchmarks").exists() else 0
     capacity = wall * os.cpu_count()
-    record.update(wall_s=wall, cpus=os.cpu_count(), cores=cores, jobs=jobs, capacity_s=capacity,
-                  overhead_share=1 - record["jobs_cpu"] / capacity,
-                  snakemake_share=record["self_cpu"] / capacity)
+    rules = per_rule(dest / "benchmarks")
+    record.update(wall_s=wall, cpus=os.cpu_count(), cores=cores, jobs=sum(r["jobs"] for r in rules.values()),
+                  capacity_s=capacity, overhead_share=1 - record["jobs_cpu"] / capacity,
+                  snakemake_share=record["self_cpu"] / capacity, rules=rules)
     return record
+
+
+def per_rule(bench_dir: Path) -> dict:
+    """From Snakemake's benchmark files: per rule, its jobs, their wall and CPU seconds (psutil's samples,
+    so approximate for short jobs) and the largest peak memory (max_rss, MB)."""
+    from nnbench.tables import read_benchmarks
+
+    frame = read_benchmarks(bench_dir)
+    if frame.empty:
+        return {}
+    stats = frame.groupby("rule").agg(jobs=("s", "size"), wall_s=("s", "sum"), cpu_s=("cpu_time", "sum"),
+                                      max_rss_mb=("max_rss", "max"))
+    return {rule: {k: (int(v) if k == "jobs" else round(float(v), 1)) for k, v in row.items()}
+            for rule, row in stats.iterrows()}
 
 
 def subset(config: dict, counts) -> dict:
@@ -113,6 +130,7 @@ def scaling(args, config):
             dest = workdir(cfg, Path(tmp))
             rec = run(dest, args.cores, "--until", "train")
             rec.update(cells=cells, datasets=",".join(cfg["datasets"]))
+            rec.pop("rules")
             rows.append(rec)
             print(f"{cells:5d} cells: {rec['jobs']:4d} jobs, wall {rec['wall_s']:7.1f} s, jobs' CPU "
                   f"{rec['jobs_cpu']:7.1f} s, snakemake CPU {rec['self_cpu']:6.1f} s, overhead "
@@ -125,12 +143,17 @@ def scaling(args, config):
         writer.writeheader()
         writer.writerows(rows)
     print(f"wrote {out}")
-    plot(rows, ROOT / "docs" / "workflow_scaling.png")
+    plot(rows, ROOT / "docs" / "workflow_scaling.png", read_rows(args.before) if args.before else None)
 
 
-def plot(rows, path: Path):
-    """Wall time and CPU seconds vs cells (log-log), with wall ≈ a + b·cells fitted on the grids that hold
-    every data set in proportion (the largest two) and shown over the whole range."""
+def read_rows(path) -> list[dict]:
+    with open(path, newline="") as f:
+        return [{k: (float(v) if k not in ("datasets",) else v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def plot(rows, path: Path, before=None):
+    """Wall time and CPU seconds vs cells (log-log), with wall ≈ a + b·cells fitted by least squares and
+    drawn up to 4× the largest grid; ``before``: an earlier run's rows, faded, for comparison."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -141,14 +164,23 @@ def plot(rows, path: Path):
     sns.set_theme(style="whitegrid")
     cells = np.array([r["cells"] for r in rows], float)
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    ax.plot(cells, [r["wall_s"] for r in rows], "o-", label="wall time")
-    ax.plot(cells, [r["jobs_cpu"] for r in rows], "s-", label="jobs' CPU seconds")
-    ax.plot(cells, [r["self_cpu"] for r in rows], "^-", label="Snakemake's own CPU seconds")
-    b, a = np.polyfit(cells, [r["wall_s"] for r in rows], 1)
+    colors = sns.color_palette(n_colors=3)
+    if before:
+        bc = [r["cells"] for r in before]
+        for key, marker, color in (("wall_s", "o", colors[0]), ("jobs_cpu", "s", colors[1]),
+                                   ("self_cpu", "^", colors[2])):
+            ax.plot(bc, [r[key] for r in before], marker + ":", color=color, alpha=0.35)
+        ax.plot([], [], "k:", alpha=0.35, label="before (one job per cell), same series")
+    ax.plot(cells, [r["wall_s"] for r in rows], "o-", color=colors[0], label="wall time")
+    ax.plot(cells, [r["jobs_cpu"] for r in rows], "s-", color=colors[1], label="jobs' CPU seconds")
+    ax.plot(cells, [r["self_cpu"] for r in rows], "^-", color=colors[2], label="Snakemake's own CPU seconds")
+    wall = np.array([r["wall_s"] for r in rows])
+    a = wall[0]  # the fixed cost: the smallest grid's wall time (start-up, one job)
+    b = float(np.sum(cells * (wall - a)) / np.sum(cells**2))  # seconds per cell, least squares through (0, a)
     xs = np.geomspace(cells.min(), cells.max() * 4, 50)
-    ax.plot(xs, a + b * xs, "k--", lw=1, label=f"wall ≈ {a:.0f} s + {b:.2f} s × cells")
+    ax.plot(xs, a + b * xs, "k--", lw=1, label=f"wall ≈ {a:.1f} s + {b:.3f} s × cells")
     ax.set(xscale="log", yscale="log", xlabel="grid cells (5 seeds each)", ylabel="seconds",
-           title=f"Workflow (`--until train`, --cores {rows[0]['cores']}, {rows[0]['cpus']} CPUs)")
+           title=f"The grid's jobs (--until train), --cores {rows[0]['cores']:.0f}, {rows[0]['cpus']:.0f} CPUs")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -167,6 +199,9 @@ def full(args, config):
           f"{rec['cpus']} CPUs; jobs' CPU {rec['jobs_cpu']:.1f} s, Snakemake's CPU {rec['self_cpu']:.1f} s; "
           f"overhead {100 * rec['overhead_share']:.1f} % (Snakemake's own {100 * rec['snakemake_share']:.1f} %), "
           f"largest job RSS {rec['jobs_max_rss_mb']:.0f} MB")
+    for rule, stats in rec["rules"].items():
+        print(f"  {rule:24s} {stats['jobs']:4d} jobs, {stats['wall_s']:7.1f} s wall in all, "
+              f"peak memory {stats['max_rss_mb']:6.1f} MB")
     print(f"wrote {out}")
 
 
@@ -175,9 +210,15 @@ def main(argv=None):
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--full", action="store_true", help="the default config, the whole workflow")
     mode.add_argument("--scaling", action="store_true", help="the grid alone on growing subsets")
+    mode.add_argument("--plot-only", action="store_true", help="redraw the plot from workflow_scaling.csv")
     parser.add_argument("--quick", action="store_true", help="with --scaling: the two smallest subsets")
+    parser.add_argument("--before", help="an earlier workflow_scaling.csv to draw faded in the plot")
     parser.add_argument("--cores", type=int, default=8, help="snakemake --cores (default 8, the README's)")
     args = parser.parse_args(argv)
+    if args.plot_only:
+        rows = read_rows(HERE / "results" / "workflow_scaling.csv")
+        plot(rows, ROOT / "docs" / "workflow_scaling.png", read_rows(args.before) if args.before else None)
+        return
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     (full if args.full else scaling)(args, config)
 

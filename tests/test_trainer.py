@@ -89,6 +89,31 @@ def test_one_diverging_run_does_not_disturb_the_others():
     np.testing.assert_array_equal(params["W2"][1], alone["W2"][0])
 
 
+@pytest.mark.parametrize("every", [1, 3, 50])
+@pytest.mark.parametrize(("lr", "statuses"), [(0.6, {"ok", "diverged"}), (10.0, {"diverged"})])
+def test_divergence_found_in_the_loss_log_equals_an_every_epoch_check(monkeypatch, every, lr, statuses):
+    """The loop looks for non-finite costs only every DIVERGENCE_CHECK_EVERY epochs; whatever the interval,
+    the diverged epochs, epochs run, curves and final weights are those of a check after every epoch."""
+    import nnbench.trainer as trainer
+
+    spec = RunSpec(dataset="circles", dataset_options={"n_samples": 120}, hidden=(10, 5),
+                   activation="leaky_relu", init="large", lr=lr, epochs=120, curve_every=2)
+    seeds = list(range(8))
+
+    def outcome():
+        records = run(spec, seeds)
+        for r in records:
+            r.pop("seconds")
+        return records
+
+    monkeypatch.setattr(trainer, "DIVERGENCE_CHECK_EVERY", 1)
+    reference = outcome()
+    assert {r["status"] for r in reference} == statuses  # some runs diverge (lr 0.6), or all (lr 10)
+    assert any(r["diverged_epoch"] > 3 for r in reference if r["status"] == "diverged")
+    monkeypatch.setattr(trainer, "DIVERGENCE_CHECK_EVERY", every)
+    assert json.dumps(outcome()) == json.dumps(reference)
+
+
 def test_full_batch_cost_never_increases_at_a_small_learning_rate():
     spec = RunSpec(**{**FAST, "epochs": 100}, optimizer="sgd", lr=0.05)
     curve = np.array(run(spec, [0])[0]["cost_curve"])

@@ -35,34 +35,49 @@ def _seeds(text: str) -> list[int]:
 
 
 def cmd_train(args) -> int:
+    """Train each ``--spec`` (with its ``--cell`` labels and ``--out`` file, given in the same order) for the
+    seeds, one cell after the other in this process. Every spec is checked before the first trains."""
     from .config import spec_hash
     from .io import write_json_atomic
     from .spec import RunSpec
     from .trainer import run
 
-    raw = _load_spec(args.spec)
-    for flag in ("dataset", "init", "optimizer", "lr", "epochs", "batch_size", "seed"):
-        value = getattr(args, flag)
-        if value is not None:
-            raw[flag] = value
-    spec = RunSpec.from_dict(raw)
-    seeds = _seeds(args.seeds) if args.seeds else [spec.seed]
-    cell = dict(kv.split("=", 1) for kv in args.cell.split(",")) if args.cell else None
-    points = None
+    n = len(args.spec)
+    for flag in ("cell", "out"):
+        given = getattr(args, flag)
+        if given and len(given) != n:
+            raise SpecError(f"--{flag}", len(given), f"must be given once per --spec ({n}), or not at all")
+    specs = []
+    for text in args.spec:
+        raw = _load_spec(text)
+        for flag in ("dataset", "init", "optimizer", "lr", "epochs", "batch_size", "seed"):
+            value = getattr(args, flag)
+            if value is not None:
+                raw[flag] = value
+        specs.append(RunSpec.from_dict(raw))
+    seeds = _seeds(args.seeds) if args.seeds else None
+    points = {}
     if args.points:
         from .data import read_points
 
-        points = read_points(args.points, spec.dataset, spec.dataset_options)
-    results = run(spec, seeds, points)
-    record = {"schema": "nnbench.cell/1", "cell": cell,
-              "config_hash": spec_hash({k: v for k, v in spec.to_dict().items() if k != "seed"}),
-              "runs": results}
-    if args.out:
-        write_json_atomic(args.out, record)
-    for r in results:
-        acc = lambda k: "-" if r[k] is None else f"{r[k]:.4f}"  # noqa: E731
-        print(f"seed {r['seed']}: {r['status']}, train {acc('train_accuracy')}, test {acc('test_accuracy')}, "
-              f"{r['epochs_run']} epochs, {r['seconds']:.2f} s")
+        for spec in specs:  # read once per data set, checked against every spec before any training
+            key = (spec.dataset, json.dumps(spec.dataset_options, sort_keys=True))
+            if key not in points:
+                points[key] = read_points(args.points, spec.dataset, spec.dataset_options)
+    for i, spec in enumerate(specs):
+        cell = dict(kv.split("=", 1) for kv in args.cell[i].split(",")) if args.cell else None
+        key = (spec.dataset, json.dumps(spec.dataset_options, sort_keys=True))
+        results = run(spec, seeds or [spec.seed], points.get(key))
+        record = {"schema": "nnbench.cell/1", "cell": cell,
+                  "config_hash": spec_hash({k: v for k, v in spec.to_dict().items() if k != "seed"}),
+                  "runs": results}
+        if args.out:
+            write_json_atomic(args.out[i], record)
+        label = f"{args.cell[i]}: " if args.cell else ""
+        for r in results:
+            acc = lambda k: "-" if r[k] is None else f"{r[k]:.4f}"  # noqa: E731
+            print(f"{label}seed {r['seed']}: {r['status']}, train {acc('train_accuracy')}, "
+                  f"test {acc('test_accuracy')}, {r['epochs_run']} epochs, {r['seconds']:.2f} s")
     return 0
 
 
@@ -112,11 +127,15 @@ def main(argv=None) -> int:
         return importlib.import_module(f"nnbench.{argv[0]}").main(argv[1:]) or 0
     parser = argparse.ArgumentParser(prog="nnbench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train", help="train a run spec for one or more seeds (together) and write the results")
-    t.add_argument("--spec", required=True, help="YAML/JSON file or inline JSON object with the RunSpec fields")
+    t = sub.add_parser("train", help="train run specs, each for one or more seeds (together), and write the results")
+    t.add_argument("--spec", required=True, action="append",
+                   help="YAML/JSON file or inline JSON object with the RunSpec fields; repeat to train several "
+                        "cells in one process, one after the other")
     t.add_argument("--seeds", help="comma-separated seeds trained together (default: the spec's seed)")
-    t.add_argument("--cell", help="grid-cell labels, e.g. dataset=circles,init=he,reg=none,opt=adam")
-    t.add_argument("--out", help="where to write the results (JSON, written atomically)")
+    t.add_argument("--cell", action="append",
+                   help="grid-cell labels, e.g. dataset=circles,init=he,reg=none,opt=adam (one per --spec)")
+    t.add_argument("--out", action="append",
+                   help="where to write the results (JSON, written atomically; one per --spec)")
     t.add_argument("--points", help="the data set's points from `nnbench points` (instead of generating them)")
     for flag, typ in (("dataset", str), ("init", str), ("optimizer", str), ("lr", float), ("epochs", int),
                       ("batch-size", int), ("seed", int)):

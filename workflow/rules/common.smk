@@ -25,6 +25,7 @@ COURSE_EXPERIMENTS = [
 CONDA_ENV = "../envs/nnbench.yaml"
 
 CELL = "{dataset}/{init}/{reg}/{opt}"
+TRAIN_JOB = "{dataset}/{init}/{reg}"  # a train job: its cells under every optimizer
 RUN_FILE = f"results/runs/{CELL}.json"
 POINTS_FILE = "results/points/{dataset}.npz"
 TABLES = "results/tables"
@@ -54,13 +55,18 @@ def course_tables():
     return expand(f"{TABLES}/course_{{experiment}}.csv", experiment=COURSE_EXPERIMENTS)
 
 
-def spec_json(wildcards):
-    """The cell's resolved RunSpec (without seed) as canonical JSON: a params value, so that changing any
-    hyper-parameter of the cell re-runs it."""
-    spec = cell_spec(
-        config, wildcards.dataset, wildcards.init, wildcards.reg, wildcards.opt
-    )
-    return json.dumps(spec, sort_keys=True, separators=(",", ":"))
+def train_cells_args(wildcards):
+    """`--cell LABELS --spec JSON --out FILE` for each optimizer of a train job: a params value holding every
+    cell's resolved RunSpec (without seed) as canonical JSON, so that changing any hyper-parameter of a
+    cell re-runs its job."""
+    args = []
+    for opt in OPTIMIZERS:
+        cell = dict(wildcards.items(), opt=opt)
+        spec = cell_spec(config, cell["dataset"], cell["init"], cell["reg"], opt)
+        labels = ",".join(f"{k}={cell[k]}" for k in ("dataset", "init", "reg", "opt"))
+        args += ["--cell", labels, "--spec", json.dumps(spec, sort_keys=True, separators=(",", ":")),
+                 "--out", RUN_FILE.format(**cell)]
+    return " ".join(shlex.quote(a) for a in args)
 
 
 def points_args(wildcards):

@@ -26,5 +26,5 @@ rule tables:
     shell:
         "nnbench tables --runs-dir {params.runs_dir:q} {params.grid} --out-dir {params.out_dir:q} "
         "--benchmarks-dir {params.bench_dir:q} --benchmarks-out {output.benchmarks:q} "
-        "--benchmark-layout train=dataset,init,reg,opt --benchmark-layout course=experiment "
+        "--benchmark-layout train=dataset,init,reg --benchmark-layout course=experiment "
         "> {log:q} 2>&1"

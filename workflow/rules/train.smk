@@ -1,6 +1,10 @@
-# One job per grid cell: all seeds of the cell train together in one process and land in one cell file
-# (docs/design.md, contract 2). The resolved spec is a params value, so editing a hyper-parameter re-runs
-# exactly the cells it touches; BLAS is pinned to the job's single thread.
+# One job per data set x initialization x regularization: it trains that network's cells under every
+# optimizer, one after the other in one process (all seeds of a cell together), and writes one cell file
+# per optimizer (docs/design.md, contract 2). Seven cells per job, not one, because a job's fixed cost
+# (Snakemake's own work for the job, starting Python, importing NumPy) was as large as the training of a
+# cell: docs/benchmarks.md, section 3. The resolved specs are a params value, so editing a hyper-parameter
+# re-runs the jobs it touches: all of a data set's, initialization's or regularization's jobs, or, for an
+# optimizer, every job. BLAS is pinned to the job's single thread.
 
 
 rule points:
@@ -27,19 +31,17 @@ rule train:
     input:
         points=POINTS_FILE,
     output:
-        RUN_FILE,
+        expand(RUN_FILE, opt=OPTIMIZERS, allow_missing=True),
     log:
-        f"logs/train/{CELL}.log",
+        f"logs/train/{TRAIN_JOB}.log",
     benchmark:
-        f"benchmarks/train/{CELL}.tsv"
+        f"benchmarks/train/{TRAIN_JOB}.tsv"
     conda:
         CONDA_ENV
     threads: 1
     params:
-        spec=spec_json,
+        cells=train_cells_args,
         seeds=seeds_arg,
     shell:
         "OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
-        "nnbench train --spec {params.spec:q} --seeds {params.seeds} "
-        "--cell dataset={wildcards.dataset},init={wildcards.init},reg={wildcards.reg},opt={wildcards.opt} "
-        "--points {input.points:q} --out {output:q} > {log:q} 2>&1"
+        "nnbench train {params.cells} --seeds {params.seeds} --points {input.points:q} > {log:q} 2>&1"
