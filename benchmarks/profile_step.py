@@ -1,16 +1,18 @@
 """Where a training step's time goes: line_profiler over the hot loop of a ``bench_step.py`` workload.
 
 By default the tiny workload (the course's [2, 10, 5, 1] ReLU/sigmoid network on 300 points), full batch,
-SGD, one thread, R runs (default 1); ``--workload medium`` profiles [64, 100, 50, 10] on the 1,797 digits. line_profiler times every line of ``trainer.fit``'s step and of the functions it calls
-(``Network.forward``, ``Network.backward``, the loss, the optimizer's update), so the output shows how many
-NumPy calls a step makes and what each costs. The times include line_profiler's own overhead (about
+SGD, one thread, R runs (default 1); ``--workload medium`` profiles [64, 100, 50, 10] on the 1,797 digits.
+line_profiler times every line of ``trainer.fit``'s step and of the functions it calls (``Network.forward``,
+``Network.backward``, the loss, the optimizer's update), so the output shows how many NumPy calls a step
+makes and what each costs. The times include line_profiler's own overhead (about
 0.3 µs per line), so read them as shares, not as absolute step times (``bench_step.py`` measures those).
 
   python benchmarks/profile_step.py                     # tiny, R = 1, 2,000 steps
   python benchmarks/profile_step.py --runs 5
   python benchmarks/profile_step.py --workload medium   # 50 steps
 
-Prints the profile and writes it to ``benchmarks/results/profile_{workload}_R{R}.txt`` (or --out).
+Prints the profile and writes it to ``benchmarks/results/profiles/{workload}_R{R}.txt`` (or --out);
+``*_before.txt`` there are the same profiles of the code before issue 6's optimizations (commit d9c3b16).
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def main(argv=None):
     header = (f"# line_profiler, {workload.name} workload {list(workload.sizes)} x {workload.m} points, "
               f"R = {args.runs}, {steps} steps, "
               f"SGD lr {LR}, numpy {np.__version__}\n# times in microseconds; 'Per Hit' is per call of the line\n")
-    out = args.out or HERE / "results" / f"profile_{workload.name}_R{args.runs}.txt"
+    out = args.out or HERE / "results" / "profiles" / f"{workload.name}_R{args.runs}.txt"
     out.write_text(header + text.getvalue())
     print(header + text.getvalue())
     print(f"written to {out}")
