@@ -47,3 +47,30 @@ def test_bad_specs_exit_non_zero_naming_the_value(tmp_path, capsys, spec, expect
 def test_module_entry_point_runs():
     done = subprocess.run([sys.executable, "-m", "nnbench", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "course" in done.stdout
+
+
+def test_train_several_cells_in_one_call(tmp_path):
+    """Repeated --spec/--cell/--out train cell after cell; each file equals the one trained alone."""
+    sgd = {**SPEC, "optimizer": "sgd", "lr": 0.1}
+    outs = [tmp_path / "adam.json", tmp_path / "sgd.json"]
+    assert main(["train", "--seeds", "0,1",
+                 "--spec", json.dumps(SPEC), "--cell", "opt=adam", "--out", str(outs[0]),
+                 "--spec", json.dumps(sgd), "--cell", "opt=sgd", "--out", str(outs[1])]) == 0
+    alone = tmp_path / "alone.json"
+    assert main(["train", "--seeds", "0,1", "--spec", json.dumps(sgd), "--cell", "opt=sgd", "--out", str(alone)]) == 0
+    cells = [json.loads(o.read_text()) for o in outs]
+    assert [c["cell"] for c in cells] == [{"opt": "adam"}, {"opt": "sgd"}]
+    assert [c["runs"][0]["spec"]["optimizer"] for c in cells] == ["adam", "sgd"]
+    strip = lambda cell: [{k: v for k, v in r.items() if k != "seconds"} for r in cell["runs"]]  # noqa: E731
+    assert strip(cells[1]) == strip(json.loads(alone.read_text()))
+
+
+def test_train_several_cells_checks_every_spec_first(tmp_path, capsys):
+    outs = [tmp_path / "a.json", tmp_path / "b.json"]
+    argv = ["train", "--spec", json.dumps(SPEC), "--out", str(outs[0]),
+            "--spec", json.dumps({**SPEC, "lr": -2}), "--out", str(outs[1])]
+    assert main(argv) == 2
+    assert "lr = -2" in capsys.readouterr().err
+    assert not any(o.exists() for o in outs)  # the good first cell did not train either
+    assert main(["train", "--spec", json.dumps(SPEC), "--spec", json.dumps(SPEC), "--out", str(outs[0])]) == 2
+    assert "--out" in capsys.readouterr().err
