@@ -56,18 +56,17 @@ def cmd_train(args) -> int:
                 raw[flag] = value
         specs.append(RunSpec.from_dict(raw))
     seeds = _seeds(args.seeds) if args.seeds else None
+    data_of = lambda spec: (spec.dataset, json.dumps(spec.dataset_options, sort_keys=True))  # noqa: E731
     points = {}
     if args.points:
         from .data import read_points
 
         for spec in specs:  # read once per data set, checked against every spec before any training
-            key = (spec.dataset, json.dumps(spec.dataset_options, sort_keys=True))
-            if key not in points:
-                points[key] = read_points(args.points, spec.dataset, spec.dataset_options)
+            if data_of(spec) not in points:
+                points[data_of(spec)] = read_points(args.points, spec.dataset, spec.dataset_options)
     for i, spec in enumerate(specs):
         cell = dict(kv.split("=", 1) for kv in args.cell[i].split(",")) if args.cell else None
-        key = (spec.dataset, json.dumps(spec.dataset_options, sort_keys=True))
-        results = run(spec, seeds or [spec.seed], points.get(key))
+        results = run(spec, seeds or [spec.seed], points.get(data_of(spec)))
         record = {"schema": "nnbench.cell/1", "cell": cell,
                   "config_hash": spec_hash({k: v for k, v in spec.to_dict().items() if k != "seed"}),
                   "runs": results}
