@@ -79,7 +79,7 @@ def environment() -> dict:
     return env
 
 
-HOT_PATH = ("network.py", "trainer.py", "optimizers.py", "losses.py", "activations.py")
+HOT_PATH = ("network.py", "trainer.py", "optimizers.py", "losses.py", "activations.py", "kernels.py")
 
 
 def source_fingerprint(package: Path) -> dict:

@@ -9,6 +9,8 @@ Workloads (the same network, data, initial weights (where the API allows) and le
 Contenders:
   nnbench R=1   nnbench.trainer.fit on X (1, n0, m)
   nnbench R=5   the same with five runs trained together (X (5, n0, m)); reported per run-step (time / 5)
+  nnbench-numba R=1, R=5   the same on the compiled engine (``engine="numba"``, nnbench.kernels); skipped
+                without numba (pip install 'nnbench[fast]')
   sklearn       MLPClassifier(solver="sgd", momentum=0, alpha=0, batch_size=m, shuffle=False, tol=0, ...)
   torch         nn.Sequential(Linear, ReLU, ...), BCEWithLogitsLoss / CrossEntropyLoss, torch.optim.SGD
   naive         a NumPy loop in the course's style (dict of parameters, np.dot, one function per stage)
@@ -52,6 +54,10 @@ except ImportError:  # torch is optional: the contender is skipped with a note
 import sklearn.neural_network  # noqa: E402,F401  (loaded before pinning: its OpenMP pool is pinned too)
 
 from _common import environment, environment_markdown, freeze_heap, pin_one_thread, timed  # noqa: E402
+
+from nnbench.trainer import numba_installed  # noqa: E402
+
+NNBENCH = ["nnbench R=1", "nnbench R=5", "nnbench-numba R=1", "nnbench-numba R=5"]
 
 LR = 0.01
 
@@ -104,7 +110,7 @@ def medium(steps: int) -> Workload:
 # -- contenders ---------------------------------------------------------------------------------------------
 # Each has .label, .runs (R), .prepare() (untimed: restore the initial weights) and .run(n) (timed: n steps).
 class NNBench:
-    def __init__(self, wl: Workload, runs: int):
+    def __init__(self, wl: Workload, runs: int, engine: str = "numpy"):
         from nnbench.losses import targets
         from nnbench.network import Network
         from nnbench.optimizers import SGD
@@ -112,7 +118,8 @@ class NNBench:
         from nnbench.streams import Streams
         from nnbench.trainer import fit
 
-        self.label, self.runs, self.fit = f"nnbench R={runs}", runs, fit
+        self.label = f"nnbench R={runs}" if engine == "numpy" else f"nnbench-{engine} R={runs}"
+        self.runs, self.fit, self.engine = runs, fit, engine
         self.net = Network(wl.sizes, activation="relu")
         self.X = np.ascontiguousarray(np.broadcast_to(wl.X, (runs, *wl.X.shape)))
         self.Y = targets(np.broadcast_to(wl.y, (runs, wl.m)), wl.n_out)
@@ -129,7 +136,7 @@ class NNBench:
 
     def run(self, n):
         out = self.fit(self.net, self.params, self.X, self.Y, optimizer=self.optimizer, schedule=self.schedule,
-                       epochs=n, streams=self.streams)
+                       epochs=n, streams=self.streams, engine=self.engine)
         assert int(np.max(out.epochs_run)) == n, "nnbench stopped early (diverged?)"
 
     def weights(self, run=0):
@@ -433,27 +440,37 @@ def summarize(wl, contenders, per_step, fixed):
     ratios = {}
     peers = [p for p in ("sklearn", "torch") if p in t]
     faster_peer = np.min([t[p] for p in peers], axis=0)  # per round
-    for nn in ("nnbench R=1", "nnbench R=5"):
+    for nn in [k for k in NNBENCH if k in t]:
         for p in peers + (["naive NumPy"] if "naive NumPy" in labels else []):
             ratios[f"{p} / {nn}"] = median(t[p] / t[nn])
         ratios[f"faster peer / {nn}"] = median(faster_peer / t[nn])
     ratios["nnbench R=1 / floor R=1"] = median(t["nnbench R=1"] / t["floor R=1"])
     ratios["nnbench R=5 / floor R=5"] = median(t["nnbench R=5"] / t["floor R=5"])
     ratios["nnbench R=1 / nnbench R=5 (per run-step)"] = median(t["nnbench R=1"] / t["nnbench R=5"])
+    for nn in [k for k in NNBENCH if k in t and "numba" in k]:
+        ratios[f"nnbench {nn.split()[-1]} / {nn} (numpy engine / numba engine)"] = median(t[f"nnbench {nn.split()[-1]}"] / t[nn])
     return rows, ratios
 
 
 def targets_status(wl, ratios) -> list[str]:
     out = []
     ok = lambda b: "**met**" if b else "**not met**"  # noqa: E731
+    engines = [("numpy", "nnbench"), ("numba", "nnbench-numba")]
     if wl.name == "tiny":
-        r1, r5 = ratios["faster peer / nnbench R=1"], ratios["faster peer / nnbench R=5"]
-        out.append(f"- target 1 (one run ≥ 5× faster than the faster peer): {r1:.2f}× → {ok(r1 >= 5)}")
-        out.append(f"- target 1 (R = 5 runs together, per run-step ≥ 10× faster): {r5:.2f}× → {ok(r5 >= 10)}")
+        for engine, label in engines:
+            if f"faster peer / {label} R=1" not in ratios:
+                continue
+            r1, r5 = ratios[f"faster peer / {label} R=1"], ratios[f"faster peer / {label} R=5"]
+            out.append(f"- target 1, engine {engine} (one run ≥ 5× faster than the faster peer): {r1:.2f}× → {ok(r1 >= 5)}")
+            out.append(f"- target 1, engine {engine} (R = 5 runs together, per run-step ≥ 10× faster): {r5:.2f}× → "
+                       f"{ok(r5 >= 10)}")
     else:
         f1, p1 = ratios["nnbench R=1 / floor R=1"], ratios["faster peer / nnbench R=1"]
-        out.append(f"- target 2 (within 1.3× of the floor): nnbench R=1 / floor = {f1:.3f} → {ok(f1 <= 1.3)}")
-        out.append(f"- target 2 (faster than both peers): faster peer / nnbench R=1 = {p1:.2f}× → {ok(p1 > 1)}")
+        out.append(f"- target 2, engine numpy (within 1.3× of the floor): nnbench R=1 / floor = {f1:.3f} → {ok(f1 <= 1.3)}")
+        out.append(f"- target 2, engine numpy (faster than both peers): faster peer / nnbench R=1 = {p1:.2f}× → {ok(p1 > 1)}")
+        if "faster peer / nnbench-numba R=1" in ratios:
+            out.append(f"- (engine numba on this network: faster peer / nnbench-numba R=1 = "
+                       f"{ratios['faster peer / nnbench-numba R=1']:.2f}×; its loops lose to BLAS at this width)")
     return out
 
 
@@ -479,12 +496,14 @@ def main(argv=None):
     parser.add_argument("--steps-medium", type=int, help="N for medium (default 60, quick 10)")
     parser.add_argument("--workloads", default="tiny,medium", help="comma-separated: tiny,medium")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
+    parser.add_argument("--no-numba", action="store_true", help="leave nnbench's numba engine out")
     parser.add_argument("--csv", default=str(HERE / "results" / "step.csv"))
     args = parser.parse_args(argv)
     rounds = args.rounds or (3 if args.quick else 7)
     steps = {"tiny": args.steps_tiny or (100 if args.quick else 2000),
              "medium": args.steps_medium or (10 if args.quick else 60)}
     use_torch = torch is not None and not args.no_torch
+    use_numba = numba_installed() and not args.no_numba
 
     limiter = pin_one_thread()  # noqa: F841  (the limit holds while it is referenced)
     env = environment()
@@ -493,12 +512,17 @@ def main(argv=None):
     print(environment_markdown(env))
     if torch is None:
         print("- PyTorch is not importable: the torch contender is skipped")
+    if not numba_installed():
+        print("- numba is not importable: nnbench's numba engine is skipped (pip install 'nnbench[fast]')")
     print()
 
     all_rows = []
     for name in args.workloads.split(","):
         wl = {"tiny": tiny, "medium": medium}[name](steps[name])
-        contenders = [NNBench(wl, 1), NNBench(wl, 5), SKLearn(wl)]
+        contenders = [NNBench(wl, 1), NNBench(wl, 5)]
+        if use_numba:
+            contenders += [NNBench(wl, 1, "numba"), NNBench(wl, 5, "numba")]
+        contenders.append(SKLearn(wl))
         if use_torch:
             contenders.append(Torch(wl))
         contenders += [Naive(wl), Floor(wl, 1), Floor(wl, 5)]

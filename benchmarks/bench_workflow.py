@@ -1,8 +1,8 @@
 """The workflow's wall time, and Snakemake's share of it, against the number of grid cells.
 
 Each measurement runs ``snakemake --cores C`` from scratch in a fresh folder (a copy of ``Snakefile``,
-``workflow/`` and ``config/``; nothing of an earlier run), inside a small Python wrapper that records, when
-Snakemake exits, its own CPU time (``getrusage(RUSAGE_SELF)``: the scheduler, the DAG, its bookkeeping)
+``workflow/``, ``config/`` and ``profiles/``; nothing of an earlier run), inside a small Python wrapper that
+records, when Snakemake exits, its own CPU time (``getrusage(RUSAGE_SELF)``: the scheduler, the DAG, its bookkeeping)
 and the CPU time of every process it started (``RUSAGE_CHILDREN``: the jobs, from the shell that starts
 each to its Python's last instruction, imports included). With W the wall time and K the machine's CPUs:
 
@@ -72,11 +72,12 @@ SUBSETS = [(1, 1, 1, 7), (1, 1, 5, 7), (1, 7, 5, 7), (2, 7, 5, 7), (5, 7, 5, 7)]
 
 
 def workdir(config: dict, parent: Path) -> Path:
-    """A fresh folder holding the workflow and ``config`` as its config/config.yaml."""
+    """A fresh folder holding the workflow (with its profile) and ``config`` as its config/config.yaml."""
     dest = Path(tempfile.mkdtemp(prefix="wf-", dir=parent))
     shutil.copy(ROOT / "Snakefile", dest)
     shutil.copytree(ROOT / "workflow", dest / "workflow")
     shutil.copytree(ROOT / "config", dest / "config")
+    shutil.copytree(ROOT / "profiles", dest / "profiles")
     (dest / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return dest
 

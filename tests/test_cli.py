@@ -74,3 +74,19 @@ def test_train_several_cells_checks_every_spec_first(tmp_path, capsys):
     assert not any(o.exists() for o in outs)  # the good first cell did not train either
     assert main(["train", "--spec", json.dumps(SPEC), "--spec", json.dumps(SPEC), "--out", str(outs[0])]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_train_writes_its_usage_as_a_benchmark_file(tmp_path):
+    """--usage: the job's wall and CPU seconds and peak memory, in the columns the tables read from Snakemake's
+    benchmark files, under the rule/wildcards layout of the workflow."""
+    from nnbench.tables import read_benchmarks
+
+    usage = tmp_path / "benchmarks" / "train" / "circles" / "he" / "none.tsv"
+    assert main(["train", "--spec", json.dumps({**SPEC, "epochs": 200}), "--seeds", "0,1", "--usage", str(usage)]) == 0
+    frame = read_benchmarks(tmp_path / "benchmarks", {"train": ["dataset", "init", "reg"]})
+    assert list(frame.columns) == ["rule", "wildcards", "s", "h:m:s", "max_rss", "cpu_time"]
+    row = frame.iloc[0]
+    assert row["rule"] == "train" and row["wildcards"] == "dataset=circles,init=he,reg=none"
+    assert 0 < row["s"] < 600 and 0 < row["cpu_time"] < 600
+    assert 20 < row["max_rss"] < 2000  # MB: a Python process with NumPy loaded
+    assert not [p for p in usage.parent.iterdir() if p.name != "none.tsv"]  # written atomically

@@ -368,6 +368,73 @@ def test_figure_files_for_snakemake(built):
     assert (built["tables"] / "course_reproduction.csv").is_file()
 
 
+def test_jobs_give_byte_identical_output(tmp_path, monkeypatch):
+    """``--jobs 2`` renders the figures in two worker processes: report.html and every figure and table file are
+    the same bytes as with ``--jobs 1`` — the grid's figures and the studies' (tiny study tables, as in
+    test_studies)."""
+    from test_studies import DEPTH, GC_SETTINGS, GRID, SCHED, SEARCH
+
+    from nnbench.studies import depth, gradcheck, schedules, search
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the provenance's date: the same in both runs
+    fx = build_fixture(tmp_path)
+    tables = fx["results"] / "tables"
+    gradcheck.run_study(GRID, GC_SETTINGS).to_csv(tables / "study_gradcheck.csv", index=False)
+    for name, table in zip(("study_depth", "study_depth_layers"), depth.run_study(DEPTH)):
+        table.to_csv(tables / f"{name}.csv", index=False)
+    for name, table in zip(("study_search", "study_search_trials"), search.run_study(SEARCH)):
+        table.to_csv(tables / f"{name}.csv", index=False)
+    schedules.run_study(SCHED).to_csv(tables / "study_schedules.csv", index=False)
+    files = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"jobs{jobs}"
+        assert report_main(["--results", str(fx["results"]), "--config-json", str(fx["config"]),
+                            "--out", str(out / "report.html"), "--figures-dir", str(out / "figures"),
+                            "--tables-out", str(out / "tables"), "--jobs", str(jobs)]) == 0
+        files[jobs] = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    assert sorted(files[1]) == sorted(files[2])
+    figures = [name for name in files[1] if name.startswith("figures/")]
+    # per data set a heat map and learning curves, boundaries for circles, gap, main effects, six study figures
+    assert len(figures) == 2 * len(DATASETS) + 1 + 2 + 6, figures
+    assert files[1]["report.html"] == files[2]["report.html"]
+    for name in files[1]:
+        assert files[1][name] == files[2][name], name
+
+
+def test_figures_do_not_depend_on_the_global_rng(built):
+    """The strip plots' jitter (seaborn draws it from NumPy's global RNG) is seeded per figure, so a figure is the
+    same bytes whatever was drawn before it, in whichever process; the caller's RNG state is left alone."""
+    from nnbench.report import ReportInputs
+    from nnbench.report import figures as F
+
+    F.setup()
+    summary = ReportInputs(built["results"]).read_summary()
+    rendered = []
+    for seed in (1, 2):
+        np.random.seed(seed)
+        before = np.random.get_state()[1].copy()
+        rendered.append(F.overfitting_gap(summary, DATASETS, REGS).data)
+        assert (np.random.get_state()[1] == before).all()
+    assert rendered[0] == rendered[1]
+
+
+@pytest.mark.parametrize("value, message", [("0", "got 0"), ("-2", "got -2"), ("two", "got 'two'")])
+def test_bad_jobs_refused(built, tmp_path, capsys, value, message):
+    with pytest.raises(SystemExit) as exc:
+        report_main(["--results", str(built["results"]), "--out", str(tmp_path / "r.html"), "--jobs", value])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --jobs" in err and message in err, err
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_render_figures_refuses_no_workers():
+    from nnbench.report import render_figures
+
+    with pytest.raises(ValueError, match="at least 1, got 0"):
+        render_figures([], jobs=0)
+
+
 def test_provenance(built):
     html = built["html"]
     for text in ("Package versions", "Time and memory", "How to re-run", "The config as run", "Git commit",

@@ -30,6 +30,7 @@ VALID = {
     "epochs": 20,
     "seed": 3,
     "curve_every": 2,
+    "engine": "numpy",
 }
 
 
@@ -147,6 +148,8 @@ INVALID = [
     pytest.param({"init": "he", "init_options": {"scale": 5.0}}, "init_options.scale", "5.0",
                  id="init-unknown-option"),
     pytest.param({"init_options": [1]}, "init_options", "[1]", id="init_options-not-a-dict"),
+    pytest.param({"engine": "jax"}, "engine", "'jax'", id="unknown-engine"),
+    pytest.param({"engine": "numba", "batchnorm": True}, "engine", "'numba'", id="numba-with-batchnorm"),
 ]
 
 # Data-set options are checked by the data layer: the message names the option and its value.
@@ -249,3 +252,12 @@ def test_random_nonpositive_lr_refused(d, lr):
         RunSpec.from_dict(d)
     assert "lr" in str(info.value)
     assert info.value.field == "lr"
+
+
+def test_numba_engine_needs_numba(monkeypatch):
+    from nnbench import trainer
+
+    RunSpec.from_dict(valid(engine="numba", batchnorm=False))
+    monkeypatch.setattr(trainer, "numba_installed", lambda: False)
+    with pytest.raises(SpecError, match=r"engine = 'numba': needs the numba package: pip install 'nnbench\[fast\]'"):
+        RunSpec.from_dict(valid(engine="numba", batchnorm=False))

@@ -163,6 +163,7 @@ BAD_CONFIGS = [
     ({"seeds": 0}, ["seeds"]),
     ({"inits": ["zeros", "hee"]}, ["hee"]),
     ({"football_mat": "no/such/data.mat"}, ["no/such/data.mat"]),
+    ({"engine": "jax"}, ["engine", "jax"]),
 ]
 
 

@@ -6,7 +6,9 @@ import argparse
 import csv
 import io
 import json
+import resource
 import sys
+import time
 from pathlib import Path
 
 from .registry import SpecError
@@ -77,7 +79,24 @@ def cmd_train(args) -> int:
             acc = lambda k: "-" if r[k] is None else f"{r[k]:.4f}"  # noqa: E731
             print(f"{label}seed {r['seed']}: {r['status']}, train {acc('train_accuracy')}, "
                   f"test {acc('test_accuracy')}, {r['epochs_run']} epochs, {r['seconds']:.2f} s")
+    if args.usage:
+        write_usage(args.usage, args.started)
     return 0
+
+
+def write_usage(path, started: float) -> None:
+    """This process's own resource use so far as a Snakemake benchmark file (tab-separated, one row; the
+    columns ``nnbench.tables.read_benchmarks`` and the report read): ``s`` wall seconds since ``started``,
+    ``cpu_time`` user + system CPU seconds and ``max_rss`` peak resident memory in MB, all from the kernel's
+    exact counters (``getrusage``), where Snakemake's ``benchmark:`` samples them with psutil in a thread of
+    its own, at a cost to every job. Python's start-up before ``started`` (~0.1 s) is not counted."""
+    from .io import write_atomic
+
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    wall = time.perf_counter() - started
+    hms = time.strftime("%H:%M:%S", time.gmtime(wall))
+    write_atomic(path, f"s\th:m:s\tmax_rss\tcpu_time\n{wall:.4f}\t{hms}\t{me.ru_maxrss / 1024:.2f}\t"
+                       f"{me.ru_utime + me.ru_stime:.2f}\n")
 
 
 def cmd_points(args) -> int:
@@ -119,6 +138,7 @@ ANALYSIS_COMMANDS = {
 
 
 def main(argv=None) -> int:
+    started = time.perf_counter()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ANALYSIS_COMMANDS:  # the analysis layer parses its own arguments
         import importlib
@@ -136,6 +156,8 @@ def main(argv=None) -> int:
     t.add_argument("--out", action="append",
                    help="where to write the results (JSON, written atomically; one per --spec)")
     t.add_argument("--points", help="the data set's points from `nnbench points` (instead of generating them)")
+    t.add_argument("--usage", help="when done, write this process's wall and CPU seconds and peak memory here, "
+                                   "as a Snakemake benchmark file (TSV)")
     for flag, typ in (("dataset", str), ("init", str), ("optimizer", str), ("lr", float), ("epochs", int),
                       ("batch-size", int), ("seed", int)):
         t.add_argument(f"--{flag}", type=typ, help=f"override the spec's {flag.replace('-', '_')}")
@@ -153,6 +175,7 @@ def main(argv=None) -> int:
     for name, text in ANALYSIS_COMMANDS.items():
         sub.add_parser(name, help=f"{text} (see `nnbench {name} --help`)")
     args = parser.parse_args(argv)
+    args.started = started
     try:
         return args.func(args)
     except (SpecError, FileNotFoundError, ValueError) as err:

@@ -43,7 +43,11 @@ def definition(config: dict, axis: str, name: str) -> dict:
 
 
 def cell_spec(config: dict, dataset: str, init: str, reg: str, opt: str) -> dict:
-    """The RunSpec dict (without seed) of one grid cell."""
+    """The RunSpec dict (without seed) of one grid cell.
+
+    The config's ``engine`` (default numpy) is set on every cell it can train: ``engine: numba`` leaves
+    batch-norm cells on numpy (the compiled engine has no batch norm); each result's spec says which ran it.
+    """
     spec = {}
     for axis, name in zip(AXES, (dataset, init, reg, opt)):
         d = definition(config, axis, name)
@@ -52,6 +56,9 @@ def cell_spec(config: dict, dataset: str, init: str, reg: str, opt: str) -> dict
                 raise SpecError(f"definitions.{axis}.{name}.{key}", d[key],
                                 f"a {axis} definition may set only {', '.join(sorted(AXES[axis][1]))}")
         spec.update(d)
+    engine = config.get("engine", "numpy")
+    if engine != "numpy" and not (engine == "numba" and spec.get("batchnorm")):
+        spec["engine"] = engine
     return spec
 
 
@@ -69,7 +76,7 @@ def check(config: dict) -> None:
 
     Called at the top of the Snakefile (after the JSON schema), so nothing runs on a bad config.
     """
-    from .spec import RunSpec
+    from .spec import RunSpec, check_engine
 
     for axis in AXES:
         names = config.get(axis)
@@ -77,6 +84,7 @@ def check(config: dict) -> None:
             raise SpecError(axis, names, "the grid needs at least one name on every axis")
         if len(set(names)) != len(names):
             raise SpecError(axis, names, "names must be distinct")
+    check_engine(config.get("engine", "numpy"))
     seeds = seed_list(config)
     if not seeds or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
         raise SpecError("seeds", config.get("seeds"), "must be a positive count or a list of distinct non-negative integers")

@@ -11,11 +11,17 @@ gradient, α the learning rate of this step, t the number of steps taken includi
 - adam:      v ← β₁ v + (1 − β₁) g; s ← β₂ s + (1 − β₂) g²;
              v̂ = v/(1 − β₁ᵗ); ŝ = s/(1 − β₂ᵗ); W ← W − α v̂ / (√ŝ + ε)   (the course's and PyTorch's)
 - adamw:     W ← W − α λ W on weight matrices only (decoupled weight decay, before the step), then adam
+
+``params`` and ``grads`` are dicts of arrays updated alike. The trainer passes every parameter as one
+group ``{"all": ...}`` (a view of its flat buffer: an update is a few whole-buffer operations), except to an
+optimizer with ``by_group = True`` (AdamW), which gets the weight matrices and the rest apart
+(``{"W": ..., "b": ...}``, ``Network.groups``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -147,6 +153,7 @@ class AdamW(Adam):
     (not biases, γ or β), then the Adam step."""
 
     weight_decay: float = 0.01
+    by_group: ClassVar[bool] = True  # decays the "W" group only
 
     def __post_init__(self):
         super().__post_init__()

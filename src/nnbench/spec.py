@@ -17,6 +17,18 @@ from .registry import SpecError, check_number, make
 from .schedules import SCHEDULES
 
 
+def check_engine(engine, batchnorm: bool = False) -> None:
+    """Refuse an engine that is unknown, not installed, or (numba) asked for batch norm."""
+    from .trainer import ENGINES, numba_installed
+
+    if engine not in ENGINES:
+        raise SpecError("engine", engine, f"unknown engine; known: {', '.join(ENGINES)}")
+    if engine == "numba" and not numba_installed():
+        raise SpecError("engine", engine, "needs the numba package: pip install 'nnbench[fast]'")
+    if engine == "numba" and batchnorm:
+        raise SpecError("engine", engine, "has no batch norm (batchnorm: true); use engine numpy")
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """One training run (see ``docs/design.md`` for every field)."""
@@ -39,6 +51,7 @@ class RunSpec:
     epochs: int = 100
     seed: int = 0
     curve_every: int = 1
+    engine: str = "numpy"
 
     def __post_init__(self):
         from . import data  # the data layer validates its own options
@@ -83,6 +96,7 @@ class RunSpec:
         check_number("epochs", self.epochs, low=1, integer=True)
         check_number("seed", self.seed, low=0, integer=True)
         check_number("curve_every", self.curve_every, low=1, integer=True)
+        check_engine(self.engine, self.batchnorm)
 
     @property
     def keep_probs(self) -> tuple:

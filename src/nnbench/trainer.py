@@ -10,6 +10,7 @@ plus the L2 penalty at the epoch's last forward pass: for full-batch descent, th
 from __future__ import annotations
 
 import functools
+import importlib.util
 import platform
 import time
 from dataclasses import dataclass
@@ -39,11 +40,21 @@ def batch_bounds(m: int, batch_size: int | None) -> list[tuple[int, int]]:
     return [(lo, min(lo + size, m)) for lo in range(0, m, size)]
 
 
+ENGINES = ("numpy", "numba")  # see fit
+
+
+def numba_installed() -> bool:
+    """Whether engine "numba" can run: numba is installed (found, not imported: importing it costs each
+    job a quarter of a second)."""
+    return importlib.util.find_spec("numba") is not None
+
+
 DIVERGENCE_CHECK_EVERY = 50  # epochs between two looks at the costs (a look is a few NumPy calls)
 
 
 def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, schedule, epochs: int,
-        streams, batch_size: int | None = None, bn_state: dict | None = None, curve_every: int = 1) -> FitOutcome:
+        streams, batch_size: int | None = None, bn_state: dict | None = None, curve_every: int = 1,
+        engine: str = "numpy") -> FitOutcome:
     """Train ``params`` in place on X (R, n_0, m), Y (R, n_L, m) for ``epochs`` epochs.
 
     Full batch (``batch_size`` None or ≥ m): no shuffling. Mini-batch: each epoch, each run's shuffle
@@ -53,6 +64,9 @@ def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, 
     the end) the log is searched for the first non-finite cost of each run, so a step costs no bookkeeping.
     A diverged run's epochs after its divergence are wasted work at most until the next look, and all
     training stops at the look that finds every run diverged.
+
+    engine: "numpy" (``Network``'s passes, the reference) or "numba" (``kernels.CompiledStep``: the same
+    step compiled, for networks without batch norm).
     """
     runs, m = X.shape[0], X.shape[-1]
     bounds = batch_bounds(m, batch_size)
@@ -60,12 +74,14 @@ def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, 
     caller = params
     params = _flat(net, params)
     grads = net.allocate(runs)
-    theta_groups, grad_groups = net.groups(params.flat), net.groups(grads.flat)
+    groups = net.groups if getattr(optimizer, "by_group", False) else lambda flat: {"all": flat}
+    theta_groups, grad_groups = groups(params.flat), groups(grads.flat)  # see nnbench.optimizers
     state = optimizer.init(theta_groups)
     loss = np.zeros((epochs, runs))  # per epoch, the sum over its batches of each batch's summed loss
     penalty = np.zeros((epochs, runs)) if net.l2 else None  # the L2 penalty at the epoch's last batch
     diverged_epoch = np.full(runs, -1)
     looked = 0  # epochs [0, looked) are checked
+    step = _NumpyStep(net, bn_state) if engine == "numpy" else _compiled_step(net, engine, runs, bounds)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for epoch in range(epochs):
             lr = schedule(epoch)
@@ -73,17 +89,12 @@ def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, 
             if shuffle:
                 perm = streams.permutation(epoch, m)[:, None, :]
                 Xe, Ye = np.take_along_axis(X, perm, axis=2), np.take_along_axis(Y, perm, axis=2)
-            if dropout:  # one draw per epoch, sliced per batch: a fresh mask at every step
-                epoch_masks = streams.dropout_masks(net.dropout_shapes(runs, m))
+            # one draw per epoch, sliced per batch: a fresh mask at every step
+            masks = step.masks(streams.dropout_masks(net.dropout_shapes(runs, m))) if dropout else None
             epoch_loss = loss[epoch]
             for lo, hi in bounds:
-                Xb, Yb = Xe[..., lo:hi], Ye[..., lo:hi]
-                masks = [None if d is None else d[..., lo:hi] for d in epoch_masks] if dropout else None
-                Z, cache = net.forward(params, Xb, train=True, masks=masks, bn_state=bn_state)
-                epoch_loss += net.loss_sum(Z, Yb)
-                if penalty is not None and hi == m:
-                    penalty[epoch] = net.l2_penalty(params, m)
-                net.backward(params, cache, Z, Yb, n=m, out=grads)
+                step(params, grads, Xe, Ye, lo, hi, masks, epoch_loss,
+                     penalty[epoch] if penalty is not None and hi == m else None, m)
                 optimizer.update(theta_groups, grad_groups, state, lr)
             if epoch + 1 - looked == DIVERGENCE_CHECK_EVERY or epoch + 1 == epochs:
                 _mark_diverged(_costs(loss, penalty, m, looked, epoch + 1), looked, diverged_epoch)
@@ -96,6 +107,37 @@ def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, 
         caller[key][...] = value
     return FitOutcome(_curve(_costs(loss, penalty, m, 0, looked), diverged_epoch, epochs, curve_every),
                       diverged_epoch, np.where(diverged_epoch >= 0, diverged_epoch + 1, looked))
+
+
+class _NumpyStep:
+    """A training step on the NumPy engine (the reference): ``Network.forward``, ``loss_sum``, ``l2_penalty``
+    and ``backward`` on examples [lo, hi). Adds each run's summed loss to ``loss``, writes the gradients into
+    ``grads`` and, when ``penalty`` is given, the L2 penalty into it. ``kernels.CompiledStep`` does the same."""
+
+    def __init__(self, net: Network, bn_state):
+        self.net, self.bn_state = net, bn_state
+
+    @staticmethod
+    def masks(masks):
+        return masks
+
+    def __call__(self, params, grads, X, Y, lo, hi, masks, loss, penalty, n_train):
+        net = self.net
+        Xb, Yb = X[..., lo:hi], Y[..., lo:hi]
+        masks = None if masks is None else [None if d is None else d[..., lo:hi] for d in masks]
+        Z, cache = net.forward(params, Xb, train=True, masks=masks, bn_state=self.bn_state)
+        loss += net.loss_sum(Z, Yb)
+        if penalty is not None:
+            penalty[...] = net.l2_penalty(params, n_train)
+        net.backward(params, cache, Z, Yb, n=n_train, out=grads)
+
+
+def _compiled_step(net: Network, engine: str, runs: int, bounds):
+    if engine != "numba":
+        raise ValueError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
+    from .kernels import CompiledStep
+
+    return CompiledStep(net, runs, bounds[0][1] - bounds[0][0])
 
 
 def _costs(loss, penalty, m, start, stop):
@@ -189,7 +231,7 @@ def run(spec, seeds=None, points=None) -> list[dict]:
     start = time.perf_counter()
     outcome = fit(net, params, X, targets(y, net.sizes[-1]), optimizer=spec.build_optimizer(),
                   schedule=spec.build_schedule(), epochs=spec.epochs, streams=streams,
-                  batch_size=spec.batch_size, bn_state=bn_state, curve_every=spec.curve_every)
+                  batch_size=spec.batch_size, bn_state=bn_state, curve_every=spec.curve_every, engine=spec.engine)
     seconds = (time.perf_counter() - start) / len(seeds)
     m = X.shape[-1]
     scores = {"train": evaluate(net, params, X, y, bn_state, n_train=m)}

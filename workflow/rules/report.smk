@@ -4,6 +4,9 @@
 #     snakemake --report reports/snakemake-report.html
 # gathers them too (needs snakemake[reports]). The config as run goes in as an inline JSON params value, so
 # that a changed config re-renders the report.
+# The figures (~2/3 of the job's time, most of it matplotlib's savefig) are rendered by `--jobs {threads}` forked
+# worker processes, longest first; the output is byte-identical whatever the number. threads: 2, as this last
+# job runs alone; Snakemake scales it down to --cores (`--cores 1`: --jobs 1, everything in one process).
 
 
 rule report:
@@ -78,9 +81,10 @@ rule report:
         "benchmarks/report.tsv"
     conda:
         CONDA_ENV
+    threads: 2
     shell:
         "nnbench report --tables {params.tables:q} --runs-dir {params.runs_dir:q} "
         "--benchmarks {input.benchmarks:q} --config-json {params.config:q} "
         "--out {output.html:q} --figures-dir {params.figures:q} --tables-out {output.tables:q} "
         "--studies {params.studies:q} --studies-benchmarks {params.studies_benchmarks:q} "
-        "> {log:q} 2>&1"
+        "--jobs {threads} > {log:q} 2>&1"

@@ -31,11 +31,12 @@ rule train:
     input:
         points=POINTS_FILE,
     output:
-        expand(RUN_FILE, opt=OPTIMIZERS, allow_missing=True),
+        cells=expand(RUN_FILE, opt=OPTIMIZERS, allow_missing=True),
+        # the job's wall and CPU seconds and peak memory, written by the job itself in the format of a
+        # `benchmark:` file (Snakemake's psutil sampling thread cost ~a fifth of its own CPU in this rule)
+        usage=f"benchmarks/train/{TRAIN_JOB}.tsv",
     log:
         f"logs/train/{TRAIN_JOB}.log",
-    benchmark:
-        f"benchmarks/train/{TRAIN_JOB}.tsv"
     conda:
         CONDA_ENV
     threads: 1
@@ -44,4 +45,5 @@ rule train:
         seeds=seeds_arg,
     shell:
         "OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
-        "nnbench train {params.cells} --seeds {params.seeds} --points {input.points:q} > {log:q} 2>&1"
+        "nnbench train {params.cells} --seeds {params.seeds} --points {input.points:q} --usage {output.usage:q} "
+        "> {log:q} 2>&1"

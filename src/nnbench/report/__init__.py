@@ -18,6 +18,12 @@ reproduction as CSV).
 The numbers in the statistics tables are ``summary.csv``'s, printed as ``mean ± (ci_high − mean)`` in
 percent with one decimal (the same format as ``nnbench.tables``). Every string from a config or a file
 goes through Jinja2 with autoescape on. Statistics: :mod:`nnbench.stats`.
+
+Figures: the sections do not draw; they put a :class:`FigureTask` (a function of
+:mod:`nnbench.report.figures` and its arguments) where a figure goes. :func:`render_figures` renders every
+task at one place — in this process with ``--jobs 1`` (the default), in ``--jobs N`` forked worker processes
+otherwise, longest first — and the results take the tasks' places. Every figure is deterministic (no metadata,
+SVG ids salted with the figure's name), so the report and the figure files are byte-identical whatever N.
 """
 
 from __future__ import annotations
@@ -26,10 +32,12 @@ import argparse
 import datetime as _dt
 import json
 import math
+import multiprocessing
 import os
 import platform
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
@@ -39,7 +47,7 @@ import pandas as pd
 from nnbench import stats
 from nnbench.io import write_atomic
 
-__all__ = ["main", "build_report", "ReportInputs"]
+__all__ = ["main", "build_report", "render_figures", "FigureTask", "ReportInputs"]
 
 COURSE_ORDER = ["initialization", "regularization", "optimization", "gradient_checking", "gradient-checking"]
 COURSE_TITLES = {
@@ -223,6 +231,87 @@ def _seed_list(config: Mapping, runs: pd.DataFrame) -> list[int]:
     if isinstance(seeds, list):
         return [int(s) for s in seeds]
     return sorted(int(s) for s in runs["seed"].dropna().unique()) if "seed" in runs else []
+
+
+# ----------------------------------------------------------------------------------------------
+# figures: tasks, rendered at one place (in this process, or in --jobs worker processes)
+
+# rough seconds per figure on the default config (21 figures, ~15 s in all, most of it savefig): with
+# --jobs N > 1 the costliest start first, so that the workers finish together
+FIGURE_COST = {"study_depth": 1.7, "study_batch": 1.2, "heatmap": 1.0, "learning_curves": 0.8,
+               "overfitting_gap": 0.7, "main_effects": 0.5, "study_search": 0.5, "study_schedules": 0.4,
+               "study_gradcheck": 0.35, "decision_boundaries": 0.2, "study_depth_outcome": 0.2}
+
+
+class FigureTask:
+    """A figure still to draw: ``func(*args, **kwargs)``, ``func`` a function of :mod:`nnbench.report.figures` (plain
+    tables and arrays in, a ``Figure`` or None out). It stands where the figure goes in the report's context
+    until :func:`render_figures` has run; compared and hashed by identity."""
+
+    __slots__ = ("func", "args", "kwargs")
+
+    def __init__(self, func: Callable, *args, **kwargs):
+        self.func, self.args, self.kwargs = func, args, kwargs
+
+    @property
+    def cost(self) -> float:
+        return FIGURE_COST.get(self.func.__name__, 0.5)
+
+    def render(self):
+        return self.func(*self.args, **self.kwargs)
+
+    def __repr__(self) -> str:
+        return f"FigureTask({self.func.__name__})"
+
+
+_worker_tasks: Sequence[FigureTask] = ()
+
+
+def _start_worker(tasks: Sequence[FigureTask]) -> None:
+    """A worker's initializer: keep the tasks (forked memory: fork does not pickle ``initargs``) and set the
+    figures' theme — inherited from the parent under fork, set here all the same."""
+    from nnbench.report import figures as F
+
+    global _worker_tasks
+    _worker_tasks = tasks
+    F.setup()
+
+
+def _render_in_worker(index: int):
+    return _worker_tasks[index].render()  # only the index goes to the worker; the Figure comes back pickled
+
+
+def render_figures(tasks: Sequence[FigureTask], jobs: int = 1) -> dict:
+    """``{task: its Figure (or None)}``. ``jobs == 1``: one after the other in this process, in the given order.
+    ``jobs > 1``: in ``min(jobs, len(tasks))`` forked worker processes, the costliest first. The figures are the
+    same bytes either way (each is deterministic and sets its own SVG hash salt)."""
+    from nnbench.report import figures as F
+
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    tasks = list(tasks)
+    if jobs == 1 or len(tasks) < 2:
+        F.setup()
+        return {task: task.render() for task in tasks}
+    order = sorted(range(len(tasks)), key=lambda i: -tasks[i].cost)  # stable: ties keep the report's order
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=multiprocessing.get_context("fork"),
+                               initializer=_start_worker, initargs=(tasks,))
+    try:
+        futures = {i: pool.submit(_render_in_worker, i) for i in order}
+        return {tasks[i]: futures[i].result() for i in range(len(tasks))}
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # after a failure: drop the figures not started yet
+
+
+def _fill(obj, rendered: Mapping):
+    """``obj`` (nested dicts and lists) with every :class:`FigureTask` in it replaced by its rendered figure."""
+    if isinstance(obj, FigureTask):
+        return rendered[obj]
+    if isinstance(obj, dict):
+        return {k: _fill(v, rendered) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_fill(v, rendered) for v in obj]
+    return obj
 
 
 # ----------------------------------------------------------------------------------------------
@@ -616,12 +705,13 @@ def _read_study(inputs: ReportInputs, name: str) -> pd.DataFrame | None:
 
 def studies_section(inputs: ReportInputs) -> dict:
     """One block per study whose table exists: caption (the finding in numbers), figure(s), a small table and
-    the wall time its Snakemake job took; ``verdict`` of the gradient checks (red: a check fails the workflow)."""
+    the wall time its Snakemake job took; ``verdict`` of the gradient checks (red: a check fails the workflow).
+    The figures are :class:`FigureTask` s, also listed under ``tasks`` (for :func:`render_figures`)."""
     from nnbench.report import figures as F
     from nnbench.studies import findings
 
     cfg = inputs.config.get("studies") if isinstance(inputs.config.get("studies"), Mapping) else {}
-    blocks, figs = {}, []
+    blocks, tasks = {}, []
 
     def seconds(name):
         if inputs.studies_benchmarks is None:
@@ -632,8 +722,8 @@ def studies_section(inputs: ReportInputs) -> dict:
     if table is not None and len(table):
         fail_on = (cfg.get("gradcheck") or {}).get("fail_on") or ["unexplained"]
         f = findings.gradcheck(table, fail_on)
-        fig = F.study_gradcheck(table, f["caption"])
-        figs.append(fig)
+        fig = FigureTask(F.study_gradcheck, table, f["caption"])
+        tasks.append(fig)
         rows = [{"cell": " · ".join(str(r[c]) for c in ("dataset", "init", "reg", "opt") if str(r[c]) not in ("", "nan")),
                  "stage": r["stage"], "difference": f"{r['difference']:.2e}",
                  "d10": f"{r['difference_10eps']:.2e}" if _isnum(r["difference_10eps"]) else "—",
@@ -644,8 +734,8 @@ def studies_section(inputs: ReportInputs) -> dict:
     runs, layers = _read_study(inputs, "study_depth"), _read_study(inputs, "study_depth_layers")
     if runs is not None and layers is not None and len(runs):
         f = findings.depth(runs, layers)
-        fig, outcome = F.study_depth(layers, f["caption"]), F.study_depth_outcome(runs)
-        figs += [fig, outcome]
+        fig, outcome = FigureTask(F.study_depth, layers, f["caption"]), FigureTask(F.study_depth_outcome, runs)
+        tasks += [fig, outcome]
         per = f["table"]
         depths = sorted(per["depth"].unique())
         rows = []
@@ -659,8 +749,8 @@ def studies_section(inputs: ReportInputs) -> dict:
     result, trials = _read_study(inputs, "study_search"), _read_study(inputs, "study_search_trials")
     if result is not None and len(result):
         f = findings.search(result, trials)
-        fig = F.study_search(f["summary"], trials, f["caption"], findings.METHOD_LABELS)
-        figs.append(fig)
+        fig = FigureTask(F.study_search, f["summary"], trials, f["caption"], findings.METHOD_LABELS)
+        tasks.append(fig)
         summ = f["summary"]
         methods = list(dict.fromkeys(summ["method"]))
         rows = []
@@ -677,15 +767,15 @@ def studies_section(inputs: ReportInputs) -> dict:
     table = _read_study(inputs, "study_schedules")
     if table is not None and len(table):
         f = findings.schedules(table)
-        fig, batch = F.study_schedules(table, f["caption"]), F.study_batch(table)
-        figs += [x for x in (fig, batch) if x]
+        fig, batch = FigureTask(F.study_schedules, table, f["caption"]), FigureTask(F.study_batch, table)
+        tasks += [fig, batch]  # either may render to None (no rows of its part)
         final = f.get("final")
         rows = ([{"optimizer": o, "values": [fmt_pct(final.loc[o, c]) for c in final.columns],
                   "best": f["best_schedule"][o]} for o in final.index] if final is not None else [])
         blocks["schedules"] = {"caption": f["caption"], "figure": fig, "batch": batch, "epochs": f["epochs"],
                                "schedules": list(final.columns) if final is not None else [], "rows": rows,
                                "seconds": fmt_seconds(seconds("schedules"))}
-    return {"blocks": blocks, "figures": figs, "titles": STUDY_TITLES,
+    return {"blocks": blocks, "tasks": tasks, "titles": STUDY_TITLES,
             "verdict": blocks["gradcheck"]["verdict"] if "gradcheck" in blocks else None}
 
 
@@ -694,11 +784,15 @@ def studies_section(inputs: ReportInputs) -> dict:
 
 
 def build_report(inputs: ReportInputs, *, test: str = "ttest", alpha: float = 0.05, with_points: bool = True,
-                 title: str = "nnbench report", config_source: str = "") -> tuple[str, dict]:
-    """Render the report; returns (html, extras) where extras holds the figures and the stats tables."""
+                 title: str = "nnbench report", config_source: str = "", jobs: int = 1) -> tuple[str, dict]:
+    """Render the report; returns (html, extras) where extras holds the figures and the stats tables.
+
+    The sections collect :class:`FigureTask` s; :func:`render_figures` renders them all at once, in ``jobs``
+    worker processes if ``jobs > 1`` (the same bytes whatever ``jobs``), and the figures take their places."""
     from nnbench.report import figures as F
 
-    F.setup()
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
     summary = inputs.read_summary()
     runs = inputs.read_runs()
     cfg = inputs.config
@@ -709,7 +803,7 @@ def build_report(inputs: ReportInputs, *, test: str = "ttest", alpha: float = 0.
     orders = {"init": inits, "reg": regs, "opt": opts}
     seeds = _seed_list(cfg, runs)
 
-    figures: list = []
+    tasks: list[FigureTask] = []  # in the report's order
     per_dataset = []
     rank_frames, effect_frames = [], []
     for ds in datasets:
@@ -723,14 +817,14 @@ def build_report(inputs: ReportInputs, *, test: str = "ttest", alpha: float = 0.
              "tables": stats_tables(summary, ds, regs, inits, opts),
              "comments": dataset_comments(summary, runs, ds, ranking, effects),
              "ranking": ranking_block(ranking, test, alpha, n_seeds), "effects": effects_block(effects)}
-        d["heatmap"] = F.heatmap(summary, ds, inits, regs, opts)
-        figures.append(d["heatmap"])
+        d["heatmap"] = FigureTask(F.heatmap, summary, ds, inits, regs, opts)
+        tasks.append(d["heatmap"])
         curve_init = _pick("he", inits, effects, "init")
         panels = curve_panels(inputs, ds, curve_init, regs, opts)
-        d["curves"] = F.learning_curves(ds, curve_init, panels, opts) if panels else None
+        d["curves"] = FigureTask(F.learning_curves, ds, curve_init, panels, opts) if panels else None
         d["curve_init"] = curve_init
         if d["curves"]:
-            figures.append(d["curves"])
+            tasks.append(d["curves"])
         d["boundaries"] = None
         opt = _pick("gd", opts, effects, "opt")
         base_reg = _pick("none", regs, effects, "reg")
@@ -746,17 +840,22 @@ def build_report(inputs: ReportInputs, *, test: str = "ttest", alpha: float = 0.
             if any(row):
                 rows.append((f"init {base_init}, {opt}", [p for p in row if p]))
             if rows:
-                d["boundaries"] = F.decision_boundaries(ds, rows)
+                d["boundaries"] = FigureTask(F.decision_boundaries, ds, rows)
                 d["boundary_setup"] = {"opt": opt, "reg": base_reg, "init": base_init}
-                figures.append(d["boundaries"])
+                tasks.append(d["boundaries"])
         per_dataset.append(d)
 
     all_effects = pd.concat(effect_frames, ignore_index=True) if effect_frames else pd.DataFrame()
-    gap_fig = F.overfitting_gap(summary, datasets, regs) if datasets else None
-    eff_fig = F.main_effects(all_effects, level_orders=orders) if not all_effects.empty else None
-    figures += [f for f in (gap_fig, eff_fig) if f]
+    gap_fig = FigureTask(F.overfitting_gap, summary, datasets, regs) if datasets else None
+    eff_fig = FigureTask(F.main_effects, all_effects, level_orders=orders) if not all_effects.empty else None
+    tasks += [f for f in (gap_fig, eff_fig) if f]
     studies = studies_section(inputs)
-    figures += studies["figures"]
+    tasks += studies.pop("tasks")
+
+    rendered = render_figures(tasks, jobs)  # the figures, all at one place; then they take the tasks' places
+    per_dataset, studies = _fill(per_dataset, rendered), _fill(studies, rendered)
+    gap_fig, eff_fig = _fill([gap_fig, eff_fig], rendered)
+    figures = [rendered[t] for t in tasks if rendered[t] is not None]
 
     course = course_section(inputs)
     ctx = {
@@ -856,6 +955,17 @@ def write_tables(extras: dict, out_dir: Path, inputs: ReportInputs | None = None
                   .to_csv(index=False, lineterminator="\n"))
 
 
+def _jobs(text: str) -> int:
+    """``--jobs``: a whole number of worker processes, at least 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (the number of processes), got {n}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nnbench report",
                                 description="Render the self-contained HTML report from the tables and cell files.")
@@ -873,6 +983,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", default="nnbench report")
     p.add_argument("--studies", help="folder of the study tables study_*.csv (default: the --tables folder)")
     p.add_argument("--studies-benchmarks", help="folder of the studies' Snakemake benchmarks {study}.tsv (optional)")
+    p.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                   help="render the figures in N forked worker processes, longest first (default: 1, in this "
+                        "process); the output is byte-identical whatever N")
     return p
 
 
@@ -892,7 +1005,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     source = args.config_json if args.config_json and not args.config_json.lstrip().startswith("{") else \
         ("inline --config-json" if args.config_json else "")
     html, extras = build_report(inputs, test=args.test, alpha=args.alpha, with_points=not args.no_points,
-                                title=args.title, config_source=source)
+                                title=args.title, config_source=source, jobs=args.jobs)
     out = Path(args.out)
     write_atomic(out, html)
     if args.figures_dir:

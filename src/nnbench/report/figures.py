@@ -6,6 +6,8 @@ report). Figures are closed as soon as they are rendered.
 
 Size: SVG keeps text as text (``svg.fonttype = none``), has no metadata (deterministic output) and
 unique clip-path ids per figure (``svg.hashsalt``), so several SVGs can be inlined in one HTML page.
+A figure depends on its arguments only, never on what was drawn before it (the strip plots' jitter is
+seeded per panel): the same bytes whether drawn in one process or in ``nnbench report --jobs N`` workers.
 Curves are thinned to at most ``MAX_CURVE_POINTS`` points; decision boundaries (dense ``contourf``)
 are PNG.
 """
@@ -13,9 +15,11 @@ are PNG.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import math
 import re
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -102,6 +106,18 @@ def render_png(fig) -> bytes:
     fig.savefig(buf, format="png", bbox_inches="tight", dpi=PNG_DPI, metadata={"Software": None})
     plt.close(fig)
     return buf.getvalue()
+
+
+@contextlib.contextmanager
+def _seeded_jitter(name: str):
+    """seaborn's ``stripplot`` jitters with NumPy's global RNG: seed it from ``name`` for the ``with`` block (the
+    same points whatever ran before, in whichever process) and give the caller its state back afterwards."""
+    state = np.random.get_state()
+    np.random.seed(zlib.crc32(name.encode("utf-8")))
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
 
 
 def _grid(n: int, max_cols: int = 3) -> tuple[int, int]:
@@ -285,9 +301,10 @@ def overfitting_gap(summary: pd.DataFrame, datasets: Sequence[str], regs: Sequen
         ax = axes[k // ncols][k % ncols]
         d = long[long["dataset"] == ds]
         if not d.empty:
-            sns.stripplot(data=d, x="reg", y="accuracy", hue="split", order=order, hue_order=["train", "test"],
-                          dodge=True, jitter=0.12, alpha=0.3, size=3, palette=colors, ax=ax, legend=False,
-                          rasterized=len(d) > 200)  # many dots: one small bitmap instead of one path each
+            with _seeded_jitter(f"gap-{ds}"):
+                sns.stripplot(data=d, x="reg", y="accuracy", hue="split", order=order, hue_order=["train", "test"],
+                              dodge=True, jitter=0.12, alpha=0.3, size=3, palette=colors, ax=ax, legend=False,
+                              rasterized=len(d) > 200)  # many dots: one small bitmap instead of one path each
             sns.pointplot(data=d, x="reg", y="accuracy", hue="split", order=order, hue_order=["train", "test"],
                           dodge=0.4, errorbar=None, markers="D", markersize=6, linestyle="none", palette=colors,
                           ax=ax, legend=False)
@@ -416,9 +433,10 @@ def study_gradcheck(table: pd.DataFrame, caption: str) -> Figure:
     order = list(dict.fromkeys(t["dataset"]))
     fig, ax = plt.subplots(figsize=(max(4.5, 1.3 * len(order) + 2.5), 3.6), layout="constrained")
     palette = {"init": "#4c72b0", "trained": "#8c8c8c"}
-    sns.stripplot(data=t, x="dataset", y="shown", hue="stage", order=order, hue_order=["init", "trained"],
-                  palette=palette, dodge=True, jitter=0.25, size=2.6, alpha=0.6, ax=ax, log_scale=True,
-                  rasterized=len(t) > 400)
+    with _seeded_jitter("study-gradcheck"):
+        sns.stripplot(data=t, x="dataset", y="shown", hue="stage", order=order, hue_order=["init", "trained"],
+                      palette=palette, dodge=True, jitter=0.25, size=2.6, alpha=0.6, ax=ax, log_scale=True,
+                      rasterized=len(t) > 400)
     threshold = float(t["threshold"].iloc[0]) if len(t) else 1e-7
     ax.axhline(threshold, color="#b02020", lw=1.2, ls="--")
     ax.text(1.0, threshold, f" threshold {threshold:g}", color="#b02020", fontsize=8, va="bottom", ha="right",

@@ -1,0 +1,88 @@
+"""The two engines on the default grid's own cells: seconds per cell (five seeds together), numpy vs numba.
+
+For every data set of config/config.yaml, initialization ``he``, regularizations none / dropout / l2 and
+optimizers gd (full batch) / momentum / adam (batches of 64), the cell's whole run (``trainer.run``: data,
+training, evaluation) is timed on each engine, alternating, and the ratio is the median over ``--repeats``
+of the ratio within a repeat. Both engines' test accuracies are compared (they agree to rounding, so they
+are equal unless a run sits on a decision threshold). One thread, as in the workflow's jobs.
+
+  python benchmarks/bench_engines.py              # ~1 min; writes benchmarks/results/engines.csv
+  python benchmarks/bench_engines.py --repeats 1  # smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from _common import environment_markdown, environment, pin_one_thread  # noqa: E402
+
+from nnbench.config import cell_spec  # noqa: E402
+from nnbench.spec import RunSpec  # noqa: E402
+from nnbench.trainer import numba_installed, run  # noqa: E402
+
+REGS, OPTS, SEEDS = ("none", "dropout", "l2"), ("gd", "momentum", "adam"), [0, 1, 2, 3, 4]
+
+
+def timed_run(spec):
+    start = time.perf_counter()
+    results = run(spec, seeds=SEEDS)
+    return time.perf_counter() - start, [r["test_accuracy"] for r in results]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--csv", default=str(HERE / "results" / "engines.csv"))
+    args = parser.parse_args(argv)
+    if not numba_installed():
+        raise SystemExit("needs numba: pip install -e '.[fast]'")
+    limiter = pin_one_thread()  # noqa: F841
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    print(environment_markdown(environment()) + "\n")
+    print("| data set | reg | opt | numpy ms | numba ms | numpy / numba | same test accuracies |")
+    print("|---|---|---|---:|---:|---:|---|")
+    rows = []
+    for dataset in config["datasets"]:
+        for reg in REGS:
+            for opt in OPTS:
+                spec = RunSpec.from_dict(cell_spec(config, dataset, "he", reg, opt))
+                engines = {"numpy": spec, "numba": spec.replace(engine="numba")}
+                timed_run(engines["numba"])  # compile (or load the cached machine code) outside the timing
+                times, accuracies = {"numpy": [], "numba": []}, {}
+                for repeat in range(args.repeats):
+                    for name in (("numpy", "numba") if repeat % 2 == 0 else ("numba", "numpy")):
+                        seconds, accuracies[name] = timed_run(engines[name])
+                        times[name].append(seconds)
+                ratio = float(np.median(np.array(times["numpy"]) / np.array(times["numba"])))
+                row = {"dataset": dataset, "reg": reg, "opt": opt, "numpy_ms": 1e3 * float(np.median(times["numpy"])),
+                       "numba_ms": 1e3 * float(np.median(times["numba"])), "numpy_over_numba": ratio,
+                       "same_test_accuracies": accuracies["numpy"] == accuracies["numba"]}
+                rows.append(row)
+                print(f"| {dataset} | {reg} | {opt} | {row['numpy_ms']:.0f} | {row['numba_ms']:.0f} | {ratio:.2f} | "
+                      f"{row['same_test_accuracies']} |", flush=True)
+    for dataset in config["datasets"]:
+        mine = [r for r in rows if r["dataset"] == dataset]
+        total = sum(r["numpy_ms"] for r in mine) / sum(r["numba_ms"] for r in mine)
+        print(f"- {dataset}: these {len(mine)} cells take {total:.2f}× less time on numba")
+    out = Path(args.csv)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
