@@ -130,6 +130,10 @@ class _NumpyStep:
         if penalty is not None:
             penalty[...] = net.l2_penalty(params, n_train)
         net.backward(params, cache, Z, Yb, n=n_train, out=grads)
+        # Keep this step's arrays until the next step has made its own: glibc then reuses their memory
+        # instead of unmapping MB-sized blocks at the end of each step and faulting them in again at the
+        # next (medium network, five runs: 1.3× slower per step without).
+        self.cache = cache
 
 
 def _compiled_step(net: Network, engine: str, runs: int, bounds):
