@@ -74,7 +74,7 @@ def main(argv=None):
     for dataset in config["datasets"]:
         mine = [r for r in rows if r["dataset"] == dataset]
         total = sum(r["numpy_ms"] for r in mine) / sum(r["numba_ms"] for r in mine)
-        print(f"- {dataset}: these {len(mine)} cells take {total:.2f}× less time on numba")
+        print(f"- {dataset}: these {len(mine)} cells' time on numpy / on numba = {total:.2f}")
     out = Path(args.csv)
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", newline="") as f:

@@ -12,7 +12,7 @@ from nnbench.optimizers import SGD
 from nnbench.schedules import Constant
 from nnbench.spec import RunSpec
 from nnbench.streams import Streams
-from nnbench.trainer import batch_bounds, fit, run
+from nnbench.trainer import batch_bounds, fit, numba_installed, run
 
 FAST = dict(dataset="circles", dataset_options={"n_samples": 120}, hidden=(6, 4), epochs=30)
 
@@ -23,16 +23,21 @@ def test_batch_bounds_consecutive_slices_last_smaller():
     assert batch_bounds(10, 50) == [(0, 10)]
 
 
-def test_same_run_twice_is_bit_identical():
-    spec = RunSpec(**FAST, optimizer="adam", lr=0.01, batch_size=16, keep_prob=0.8, batchnorm=True)
+@pytest.mark.parametrize("engine", ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
+    not numba_installed(), reason="needs numba"))])
+def test_same_run_twice_is_bit_identical(engine):
+    spec = RunSpec(**FAST, optimizer="adam", lr=0.01, batch_size=16, keep_prob=0.8, batchnorm=engine == "numpy",
+                   engine=engine)
     a, b = run(spec, [3, 4]), run(spec, [3, 4])
     for x, y in zip(a, b):
         x.pop("seconds"), y.pop("seconds")
         assert json.dumps(x) == json.dumps(y)
 
 
-def test_seeds_trained_together_equal_seeds_trained_alone():
-    spec = RunSpec(**FAST, optimizer="momentum", lr=0.1, batch_size=32, keep_prob=0.9, l2=0.1)
+@pytest.mark.parametrize("engine", ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
+    not numba_installed(), reason="needs numba"))])
+def test_seeds_trained_together_equal_seeds_trained_alone(engine):
+    spec = RunSpec(**FAST, optimizer="momentum", lr=0.1, batch_size=32, keep_prob=0.9, l2=0.1, engine=engine)
     together = run(spec, [0, 1, 2])
     for r in together:
         alone = run(spec, [r["seed"]])[0]

@@ -33,7 +33,7 @@ rule train:
     output:
         cells=expand(RUN_FILE, opt=OPTIMIZERS, allow_missing=True),
         # the job's wall and CPU seconds and peak memory, written by the job itself in the format of a
-        # `benchmark:` file (Snakemake's psutil sampling thread cost ~a fifth of its own CPU in this rule)
+        # `benchmark:` file (Snakemake's psutil sampling of 175 short jobs cost ~10 s of its own CPU, a third)
         usage=f"benchmarks/train/{TRAIN_JOB}.tsv",
     log:
         f"logs/train/{TRAIN_JOB}.log",
