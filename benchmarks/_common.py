@@ -6,8 +6,10 @@ OpenMP runtimes of scikit-learn and torch): ``threadpoolctl`` only limits librar
 
 from __future__ import annotations
 
+import csv
 import gc
 import hashlib
+import math
 import os
 import platform
 import subprocess
@@ -163,3 +165,17 @@ def timed(fn, *args) -> float:
         start = time.perf_counter()
         fn(*args)
         return time.perf_counter() - start
+
+
+def write_csv(path, rows) -> Path:
+    """``rows`` (dicts) as a CSV file: every key as a column, in first-seen order; finite floats to 6
+    significant digits."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fields = list(dict.fromkeys(key for row in rows for key in row))
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: f"{v:.6g}" if isinstance(v, float) and math.isfinite(v) else v for k, v in row.items()})
+    return path

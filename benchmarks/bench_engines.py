@@ -13,7 +13,6 @@ are equal unless a run sits on a decision threshold). One thread, as in the work
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from _common import environment_markdown, environment, pin_one_thread  # noqa: E402
+from _common import environment, environment_markdown, pin_one_thread, write_csv  # noqa: E402
 
 from nnbench.config import cell_spec  # noqa: E402
 from nnbench.spec import RunSpec  # noqa: E402
@@ -75,13 +74,7 @@ def main(argv=None):
         mine = [r for r in rows if r["dataset"] == dataset]
         total = sum(r["numpy_ms"] for r in mine) / sum(r["numba_ms"] for r in mine)
         print(f"- {dataset}: these {len(mine)} cells' time on numpy / on numba = {total:.2f}")
-    out = Path(args.csv)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {out}")
+    print(f"wrote {write_csv(args.csv, rows)}")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ Writes ``benchmarks/results/scaling.csv``, ``benchmarks/results/scaling_model.js
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import os
@@ -44,7 +43,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _common import environment, environment_markdown, freeze_heap, pin_one_thread, timed  # noqa: E402
+from _common import environment, environment_markdown, freeze_heap, pin_one_thread, timed, write_csv  # noqa: E402
 
 BATCH, LR = 64, 0.01
 BASE = {"m": 800, "features": 10, "width": 32, "depth": 2, "runs": 5}
@@ -296,13 +295,7 @@ def main(argv=None):
     env["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"\nmeasured in {elapsed:.0f} s; load average at end: {env['loadavg_end']}")
 
-    out = Path(args.csv)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+    out = write_csv(args.csv, rows)
     model = {"formula": "seconds per epoch = steps*(a + b*L + e*R*P) + m*R*(c*N + d*P)",
              "coefficients_seconds": dict(zip("abecd", map(float, coef))),
              "median_abs_rel_error": float(np.median(np.abs(rel))), "max_abs_rel_error": float(np.max(np.abs(rel))),

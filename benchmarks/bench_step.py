@@ -33,9 +33,7 @@ Writes a Markdown table to stdout and ``benchmarks/results/step.csv`` (+ ``step_
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import math
 import os
 import sys
 import warnings
@@ -53,7 +51,7 @@ except ImportError:  # torch is optional: the contender is skipped with a note
     torch = None
 import sklearn.neural_network  # noqa: E402,F401  (loaded before pinning: its OpenMP pool is pinned too)
 
-from _common import environment, environment_markdown, freeze_heap, pin_one_thread, timed  # noqa: E402
+from _common import environment, environment_markdown, freeze_heap, pin_one_thread, timed, write_csv  # noqa: E402
 
 from nnbench.trainer import numba_installed  # noqa: E402
 
@@ -540,16 +538,7 @@ def main(argv=None):
 
     env["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average at end: {env['loadavg_end']}")
-    out = Path(args.csv)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fields = []
-    for r in all_rows:
-        fields += [k for k in r if k not in fields]
-    with open(out, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields)
-        w.writeheader()
-        for r in all_rows:
-            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) and math.isfinite(v) else v) for k, v in r.items()})
+    out = write_csv(args.csv, all_rows)
     out.with_name(out.stem + "_env.json").write_text(json.dumps(env, indent=1) + "\n")
     print(f"wrote {out}")
 

@@ -46,7 +46,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from _common import environment  # noqa: E402
+from _common import environment, write_csv  # noqa: E402
 
 # Runs Snakemake's command line in this process and, however it ends, writes the process's own and its
 # children's CPU seconds to the file named by the first argument.
@@ -138,12 +138,7 @@ def scaling(args, config):
                   f"{100 * rec['overhead_share']:5.1f} % (snakemake {100 * rec['snakemake_share']:4.1f} %)",
                   flush=True)
             shutil.rmtree(dest)
-    out = HERE / "results" / "workflow_scaling.csv"
-    with out.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {out}")
+    print(f"wrote {write_csv(HERE / 'results' / 'workflow_scaling.csv', rows)}")
     plot(rows, ROOT / "docs" / "workflow_scaling.png", read_rows(args.before) if args.before else None)
 
 
