@@ -186,12 +186,7 @@ class CompiledStep:
             raise RuntimeError("engine 'numba' needs the numba package: pip install 'nnbench[fast]'")
         if net.batchnorm:
             raise ValueError("engine 'numba' does not support batch norm; use engine 'numpy'")
-        L, sizes = net.n_layers, net.sizes
-        shapes = net.shapes()
-        offsets, at = {}, 0
-        for key in [k for k in shapes if k.startswith("W")] + [k for k in shapes if not k.startswith("W")]:
-            offsets[key] = at
-            at += shapes[key][0] * shapes[key][1]
+        L, sizes, offsets = net.n_layers, net.sizes, net.offsets()
         rows = np.cumsum((0,) + sizes)[:-1]  # first work row of layers 0..L
         self.meta = np.array([L, ACTIVATION_CODES[net.activation], net.output == "softmax", *sizes,
                               *(offsets[f"W{l}"] for l in range(1, L + 1)),

@@ -84,24 +84,27 @@ class Network:
                 shapes[f"{name}{l}"] = (self.sizes[l], 1)
         return shapes
 
+    def offsets(self) -> dict[str, int]:
+        """Where each parameter starts in a run's row of the :meth:`allocate` buffer: the weight matrices
+        first (W1, W2, ...), then the rest, each row-major."""
+        shapes = self.shapes()
+        order = [k for k in shapes if k.startswith("W")] + [k for k in shapes if not k.startswith("W")]
+        starts = np.cumsum([0] + [shapes[k][0] * shapes[k][1] for k in order])
+        return {k: int(start) for k, start in zip(order, starts)}
+
     def allocate(self, runs: int) -> Params:
-        """Every parameter as a named view into one zeroed buffer (R, P), the weight matrices first
+        """Every parameter as a named view into one zeroed buffer (R, P) laid out as :meth:`offsets` says
         (``.flat``). An optimizer then updates all parameters with a few whole-buffer operations (see
         :meth:`groups`), and backward scales all gradients by 1/m with one, where a dict of separate arrays
         would cost a few operations per array."""
-        shapes = self.shapes()
-        order = [k for k in shapes if k.startswith("W")] + [k for k in shapes if not k.startswith("W")]
+        shapes, offsets = self.shapes(), self.offsets()
         flat = np.zeros((runs, sum(a * b for a, b in shapes.values())))
-        views, offset = {}, 0
-        for key in order:
-            size = shapes[key][0] * shapes[key][1]
-            views[key] = flat[:, offset:offset + size].reshape(runs, *shapes[key])
-            offset += size
-        return Params({k: views[k] for k in shapes}, flat)
+        return Params({k: flat[:, offsets[k]:offsets[k] + a * b].reshape(runs, a, b) for k, (a, b) in shapes.items()},
+                      flat)
 
     def groups(self, flat: np.ndarray) -> dict[str, np.ndarray]:
         """The buffer of :meth:`allocate` as two views: all weight matrices ("W") and all the rest ("b":
-        biases, γ, β), the granularity at which optimizers work (AdamW decays only "W")."""
+        biases, γ, β), for an optimizer that treats them apart (``by_group``: AdamW decays only "W")."""
         n_weights = sum(a * b for k, (a, b) in self.shapes().items() if k.startswith("W"))
         return {"W": flat[:, :n_weights], "b": flat[:, n_weights:]}
 
