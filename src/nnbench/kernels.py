@@ -1,19 +1,22 @@
-"""The compiled engine: one training step's forward pass, loss and backward pass as one Numba-compiled call.
+"""The compiled engine: one training step's forward pass, loss and backward pass as two Numba-compiled calls.
 
 ``engine: numba`` in a run's spec trains with :class:`CompiledStep` instead of :class:`~nnbench.network.
 Network`'s NumPy passes. It computes the same formulas as ``network.py`` (read them there), in loops over the
 examples that the compiler vectorizes, for every network without batch norm: any depth and width, every
 activation, a sigmoid or softmax output, dropout and L2. A tiny network's step is then a few microseconds of
-arithmetic instead of some thirty NumPy calls of 1–2 µs dispatch each (``docs/benchmarks.md``).
+arithmetic instead of some thirty NumPy calls of 1–2 µs dispatch each (``docs/benchmarks.md``). Between the
+two calls, a sigmoid output's exp and log1p are four NumPy calls on every run's outputs at once: NumPy's
+are vectorized (SIMD), the compiler's are scalar calls, a third of the step.
 
 NumPy stays the reference: the course reproductions and the gradient checks run on it. The compiled step
 agrees with it to rounding (sums are reassociated so that they vectorize: ``tests/test_kernels.py`` bounds the
 difference), not bit for bit; a run on either engine is bit-for-bit reproducible on its own. No flag lets the
 compiler assume finite numbers, so a diverging run turns NaN or inf exactly as on NumPy.
 
-Layout: the parameters of run r are ``theta[r]``, the buffer of ``Network.allocate`` (W1, W2, ..., then b1,
-b2, ...; each W row-major (n_l, n_{l−1})). Layer l's activations are rows ``h[l] .. h[l] + n_l`` of a work
-array of shape (rows, batch); its units' dropout masks the same rows of the epoch's mask array.
+Layout: the parameters of run r are ``theta[r]``, the buffer of ``Network.allocate`` (``Network.offsets``).
+Layer l's activations are rows ``row[l] .. row[l] + n_l`` (layer 0: the batch's inputs) of run r's work
+array ``work[r]`` (3, rows, batch rounded up to 8), whose rows start on 64-byte boundaries; its units'
+dropout masks are the same rows of the epoch's mask array.
 """
 
 from __future__ import annotations
@@ -38,25 +41,22 @@ def _jit(fn):
 
 
 @_jit
-def _step(theta, grad, X, Y, lo, hi, masks, use_masks, meta, fmeta, work, loss, penalty, want_penalty):
-    """Forward + loss + backward for every run r, on examples [lo, hi) of X (R, n_0, m) and Y (R, n_L, m).
+def _layout(meta):
+    """meta (int64): [L, activation code, softmax?, sizes n_0..n_L, W offsets 1..L, b offsets 1..L, rows 0..L]."""
+    L = meta[0]
+    return (L, meta[1], meta[2], meta[3:4 + L], meta[4 + L:4 + 2 * L], meta[4 + 2 * L:4 + 3 * L],
+            meta[4 + 3 * L:5 + 4 * L])
 
-    meta (int64): [L, activation code, softmax?, sizes n_0..n_L, W offsets 1..L, b offsets 1..L, rows 0..L];
-    fmeta: [l2, n, keep_1, ..., keep_{L−1}]. work (3, rows, ≥ batch): activations as the next layer reads them
-    (after dropout), activations before dropout (dropout only), and dA/dZ. loss[r] += run r's summed loss;
-    penalty[r] = its L2 penalty λ/(2n)·Σ‖W‖² when ``want_penalty``; grad[r] = its gradients (1/batch and L2
-    included), as ``Network.backward``.
-    """
-    L, code, softmax = meta[0], meta[1], meta[2]
-    sizes = meta[3:4 + L]
-    w_off = meta[4 + L:4 + 2 * L]
-    b_off = meta[4 + 2 * L:4 + 3 * L]
-    row = meta[4 + 3 * L:5 + 4 * L]
-    l2, n_train = fmeta[0], fmeta[1]
+
+@_jit
+def _forward(theta, X, lo, hi, masks, use_masks, meta, fmeta, work):
+    """The forward pass of every run r on examples [lo, hi) of X (R, n_0, m), into work[r] (3, rows, ≥ batch):
+    activations as the next layer reads them (after dropout), activations before dropout (dropout only), and
+    (in :func:`_backward`) dA/dZ. fmeta: [l2, n, keep_1, ..., keep_{L−1}]."""
+    L, code, softmax, sizes, w_off, b_off, row = _layout(meta)
     m = hi - lo
-    inv_m = 1.0 / m
-    A, G, D = work[0], work[1], work[2]  # indexed [row, example]: no views in the loops, so they vectorize
     for r in range(theta.shape[0]):
+        A, G = work[r, 0], work[r, 1]  # indexed [row, example]: no views in the loops, so they vectorize
         for k in range(sizes[0]):  # the batch's inputs, as layer 0's activations
             for i in range(m):
                 A[k, i] = X[r, k, lo + i]
@@ -92,6 +92,21 @@ def _step(theta, grad, X, Y, lo, hi, masks, use_masks, meta, fmeta, work, loss, 
                     for i in range(m):
                         G[rz + j, i] = A[rz + j, i]
                         A[rz + j, i] = (A[rz + j, i] * (1.0 if masks[r, rz + j, lo + i] else 0.0)) / keep
+
+
+@_jit
+def _backward(theta, grad, Y, lo, hi, masks, use_masks, meta, fmeta, work, loss, penalty, want_penalty):
+    """Loss and backward pass of every run r after :func:`_forward`: loss[r] += run r's summed loss over
+    examples [lo, hi) of Y (R, n_L, m); grad[r] = its gradients (1/batch and L2 included, as
+    ``Network.backward``); penalty[r] = its L2 penalty λ/(2n)·Σ‖W‖² when ``want_penalty``. A sigmoid output
+    reads e = exp(−|z|) and log1p(e) from the output's rows of work[r, 1], which ``CompiledStep`` fills with
+    NumPy for all runs at once (SIMD; scalar calls here would cost a third of the step)."""
+    L, code, softmax, sizes, w_off, b_off, row = _layout(meta)
+    l2, n_train = fmeta[0], fmeta[1]
+    m = hi - lo
+    inv_m = 1.0 / m
+    for r in range(theta.shape[0]):
+        A, G, D = work[r, 0], work[r, 1], work[r, 2]
         # -- output: loss and dZ_L = A_L − Y -----------------------------------------------------------------
         nL, o = sizes[L], row[L]
         total = 0.0
@@ -116,9 +131,8 @@ def _step(theta, grad, X, Y, lo, hi, masks, use_masks, meta, fmeta, work, loss, 
                     D[o + j, i] = D[o + j, i] / G[o + 1, i] - Y[r, j, lo + i]
         else:
             for i in range(m):
-                z = A[o, i]
-                e = np.exp(-abs(z))
-                total += max(z, 0.0) + np.log1p(e) - Y[r, 0, lo + i] * z
+                z, e = A[o, i], G[o, i]  # log(1 + e^z) = max(z, 0) + log1p(e^(−|z|)), as losses.py
+                total += max(z, 0.0) + G[o + 1, i] - Y[r, 0, lo + i] * z
                 sig = 1.0 / (1.0 + e)
                 D[o, i] = (sig if z >= 0.0 else e * sig) - Y[r, 0, lo + i]
         loss[r] += total
@@ -173,7 +187,8 @@ def _step(theta, grad, X, Y, lo, hi, masks, use_masks, meta, fmeta, work, loss, 
 
 
 class CompiledStep:
-    """A training step of ``net`` on the compiled engine, with the buffers it reuses from step to step.
+    """A training step of ``net`` on the compiled engine (:func:`_forward`, the sigmoid output's exp and log1p
+    in NumPy, :func:`_backward`), with the buffers it reuses from step to step.
 
     ``step(params, grads, X, Y, lo, hi, masks, loss, penalty, n_train)`` (buffers from ``Network.allocate``)
     adds each run's summed loss over examples [lo, hi) to ``loss`` (R,), writes the gradients into ``grads``
@@ -193,9 +208,10 @@ class CompiledStep:
                               *(offsets[f"b{l}"] for l in range(1, L + 1)), *rows], dtype=np.int64)
         self.fmeta = np.array([net.l2, 1.0, *net.keep_prob], dtype=np.float64)
         self.sizes = sizes
-        # three rows of scratch for the softmax's per-example max, sum and dot (in the unused G rows)
-        self.work = _aligned_zeros((3, int(sum(sizes)) + 3, -(-batch // 8) * 8))
+        # per run: three rows more for the softmax's per-example max, sum and dot (in the unused G rows)
+        self.work = _aligned_zeros((runs, 3, int(sum(sizes)) + 3, -(-batch // 8) * 8))
         self.no_masks = np.zeros((runs, 1, 1), dtype=bool)
+        self.output_row = None if net.output == "softmax" else int(rows[-1])
 
     def masks(self, masks):
         """The epoch's per-layer dropout masks as one array in the work rows (see :func:`pack_masks`)."""
@@ -203,8 +219,17 @@ class CompiledStep:
 
     def __call__(self, params, grads, X, Y, lo, hi, masks, loss, penalty, n_train):
         self.fmeta[1] = n_train
-        _step(params.flat, grads.flat, X, Y, lo, hi, self.no_masks if masks is None else masks, masks is not None,
-              self.meta, self.fmeta, self.work, loss, loss if penalty is None else penalty, penalty is not None)
+        use_masks, masks = masks is not None, self.no_masks if masks is None else masks
+        _forward(params.flat, X, lo, hi, masks, use_masks, self.meta, self.fmeta, self.work)
+        if self.output_row is not None:  # e = exp(−|z|) and log1p(e) of every run's outputs, for _backward
+            o, m = self.output_row, hi - lo
+            z, e, log1p_e = self.work[:, 0, o, :m], self.work[:, 1, o, :m], self.work[:, 1, o + 1, :m]
+            np.abs(z, out=e)
+            np.negative(e, out=e)
+            np.exp(e, out=e)
+            np.log1p(e, out=log1p_e)
+        _backward(params.flat, grads.flat, Y, lo, hi, masks, use_masks, self.meta, self.fmeta, self.work, loss,
+                  loss if penalty is None else penalty, penalty is not None)
 
 
 def _aligned_zeros(shape) -> np.ndarray:
