@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import LEAKY_SLOPE
+from .losses import exp_neg_abs
 
 try:
     import numba
@@ -224,10 +225,7 @@ class CompiledStep:
         if self.output_row is not None:  # e = exp(−|z|) and log1p(e) of every run's outputs, for _backward
             o, m = self.output_row, hi - lo
             z, e, log1p_e = self.work[:, 0, o, :m], self.work[:, 1, o, :m], self.work[:, 1, o + 1, :m]
-            np.abs(z, out=e)
-            np.negative(e, out=e)
-            np.exp(e, out=e)
-            np.log1p(e, out=log1p_e)
+            np.log1p(exp_neg_abs(z, out=e), out=log1p_e)  # the loss's terms, as losses.py computes them
         _backward(params.flat, grads.flat, Y, lo, hi, masks, use_masks, self.meta, self.fmeta, self.work, loss,
                   loss if penalty is None else penalty, penalty is not None)
 
