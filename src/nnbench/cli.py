@@ -110,11 +110,10 @@ def cmd_points(args) -> int:
 
 
 def cmd_course(args) -> int:
-    from .course import EXPERIMENTS
+    from .course import run
     from .io import write_atomic
 
-    fn = EXPERIMENTS[args.experiment]
-    rows = fn(args.data) if args.experiment == "regularization" else fn()
+    rows = run(args.experiment, args.data)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()

@@ -1,11 +1,15 @@
 """Compare the per-run metrics of two result sets and print every cell that differs.
 
-    nnbench compare RESULTS_A RESULTS_B [--tolerance 0]
+    nnbench compare RESULTS_A RESULTS_B [--tolerance T]
 
 Each side is a results folder (its ``runs/**/*.json`` cell files), a ``runs.csv`` table, or any CSV with
 the key columns ``dataset, init, reg, opt, seed``. Exit status 0 when they agree, 1 when any run's
 metric moved by more than the tolerance or a run is on one side only: what makes a CI benchmark
 reproducible (``tests/reference/ci_runs.csv`` holds the CI grid's metrics).
+
+Without ``--tolerance`` the numerical contract decides (``nnbench.contract``): runs made on the same BLAS
+kernel must agree bit for bit; runs made on different kernels (the ``blas_kernel`` column, or the cell
+files' ``versions``; a side without it counts as another kernel) within ``contract.CROSS_KERNEL``.
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import contract
+
 KEYS = ["dataset", "init", "reg", "opt", "seed"]
 METRICS = ["status", "train_acc", "val_acc", "test_acc", "train_cost", "test_cost", "final_cost", "epochs_run"]
+KERNEL = "blas_kernel"
 
 
 def load_metrics(source) -> pd.DataFrame:
@@ -39,7 +46,8 @@ def load_metrics(source) -> pd.DataFrame:
     missing = [c for c in KEYS if c not in runs.columns]
     if missing:
         raise ValueError(f"{str(path)!r} lacks the key columns {missing}")
-    return runs.set_index(KEYS)[[c for c in METRICS if c in runs.columns]].sort_index()
+    columns = [c for c in [*METRICS, KERNEL] if c in runs.columns]
+    return runs.set_index(KEYS)[columns].sort_index()
 
 
 def _moved(a, b, tolerance: float) -> bool:
@@ -55,21 +63,58 @@ def _fmt(v) -> str:
     return v if isinstance(v, str) else "missing" if pd.isna(v) else f"{float(v):.12g}"
 
 
-def differences(a: pd.DataFrame, b: pd.DataFrame, tolerance: float = 0.0) -> list[str]:
-    """One line per run that differs: a metric that moved (with by how much) or a run on one side only."""
+def tolerances(a, b, tolerance: float | None = None) -> dict[str, float]:
+    """Per metric, how far a run may move between ``a`` and ``b`` (two runs' rows or two frames): the given
+    ``tolerance`` for every metric, else the contract's: 0 on the same BLAS kernel, ``CROSS_KERNEL`` on
+    different (or unknown) kernels."""
+    if tolerance is not None:
+        return dict.fromkeys(METRICS, tolerance)
+    if same_kernel(a, b):
+        return dict.fromkeys(METRICS, 0.0)
+    return dict(contract.CROSS_KERNEL)
+
+
+def kernels(x) -> set[str]:
+    """The BLAS kernels of a frame's runs ({"unknown"} without the column)."""
+    if KERNEL not in getattr(x, "columns", ()):
+        return {"unknown"}
+    return {str(k) if isinstance(k, str) and k else "unknown" for k in x[KERNEL]}
+
+
+def same_kernel(a, b) -> bool:
+    ka, kb = kernels(a), kernels(b)
+    return ka == kb and len(ka) == 1 and "unknown" not in ka
+
+
+def differences(a: pd.DataFrame, b: pd.DataFrame, tolerance: float | None = 0.0) -> list[str]:
+    """One line per run that differs: a metric that moved (with by how much) or a run on one side only.
+    ``tolerance=None``: the numerical contract's tolerances (:func:`tolerances`)."""
+    tol = tolerances(a, b, tolerance)
     lines = []
     for key in a.index.difference(b.index):
         lines.append(f"{'/'.join(map(str, key[:4]))} seed {key[4]}: only in the first")
     for key in b.index.difference(a.index):
         lines.append(f"{'/'.join(map(str, key[:4]))} seed {key[4]}: only in the second")
-    common = [c for c in a.columns if c in b.columns]
+    common = [c for c in a.columns if c in b.columns and c in METRICS]
     for key in a.index.intersection(b.index):
         for col in common:
             x, y = a.at[key, col], b.at[key, col]
-            if _moved(x, y, tolerance):
+            if _moved(x, y, tol[col]):
                 delta = "" if isinstance(x, str) or isinstance(y, str) or pd.isna(x) or pd.isna(y) else f" ({y - x:+.3g})"
                 lines.append(f"{'/'.join(map(str, key[:4]))} seed {key[4]}: {col} {_fmt(x)} -> {_fmt(y)}{delta}")
     return lines
+
+
+def largest_changes(a: pd.DataFrame, b: pd.DataFrame) -> dict[str, float]:
+    """Per numeric metric, the largest absolute change of a run present in both (NaN on both sides: none)."""
+    both = a.index.intersection(b.index)
+    out = {}
+    for col in METRICS:
+        if col in a.columns and col in b.columns and col != "status":
+            x = pd.to_numeric(a.loc[both, col], errors="coerce")
+            y = pd.to_numeric(b.loc[both, col], errors="coerce")
+            out[col] = float((x - y).abs().max()) if len(both) else 0.0
+    return out
 
 
 def main(argv=None) -> int:
@@ -77,13 +122,23 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("first")
     parser.add_argument("second")
-    parser.add_argument("--tolerance", type=float, default=0.0, help="largest allowed absolute change (default 0)")
+    parser.add_argument("--tolerance", type=float, default=None,
+                        help="largest allowed absolute change of every metric (default: the numerical contract's: "
+                             "0 on the same BLAS kernel, nnbench.contract.CROSS_KERNEL across kernels)")
     args = parser.parse_args(argv)
     try:
-        lines = differences(load_metrics(args.first), load_metrics(args.second), args.tolerance)
+        a, b = load_metrics(args.first), load_metrics(args.second)
+        lines = differences(a, b, args.tolerance)
     except (FileNotFoundError, ValueError) as err:
         print(f"nnbench compare: error: {err}")
         return 2
+    if args.tolerance is None:
+        ka, kb = ", ".join(sorted(kernels(a))), ", ".join(sorted(kernels(b)))
+        rule = "bit for bit" if same_kernel(a, b) else "within the numerical contract's cross-kernel tolerances"
+        print(f"BLAS kernels: {ka} | {kb}: compared {rule}")
+    changes = largest_changes(a, b)
+    if changes:
+        print("largest change per metric: " + ", ".join(f"{k} {v:.3g}" for k, v in changes.items()))
     for line in lines:
         print(line)
     print(f"{len(lines)} difference(s)" if lines else "no differences")

@@ -7,7 +7,13 @@ learning-rate decay; the network, the optimizers, the schedules and the loop are
 
 Each experiment returns a list of rows (dicts) with the columns
 ``experiment, model, train_accuracy, test_accuracy, published_train_accuracy, published_test_accuracy, note``
-(gradient checking: ``experiment, model, difference, published_difference, note``).
+(gradient checking: ``experiment, model, difference, published_difference, note``), followed by the verdict
+columns of :func:`verdict`: ``published_rtol, deviation, reproduced, blas_kernel``.
+
+"Reproduced" means equal at the precision the course printed (``nnbench.stats.reproduces``): 0.83 is
+reproduced by any accuracy that rounds to 0.83. The two gradient-check differences the course prints with
+16 digits (a float's repr) are partly its machine's rounding, so they are reproduced within the relative
+tolerance ``PUBLISHED_RTOL`` states beside each, and ``deviation`` says by how much ours differ.
 """
 
 from __future__ import annotations
@@ -40,6 +46,17 @@ PUBLISHED = {
         "planted bugs (dW2 x 2, db1 with 4/m)": 0.2850931567761623,
     },
 }
+# The relative tolerance of each number the course prints with all 16 digits (docs/design.md, "The numerical
+# contract"; measured under the OpenBLAS kernels Haswell, Zen, SkylakeX (FMA), Sandybridge, Nehalem, Prescott):
+PUBLISHED_RTOL = {
+    # This difference *is* rounding error, the noise floor of two-sided differences at ε = 1e-7 (the course's
+    # lesson): past its 4th digit it follows the kernel's rounding, 1.1890913e-07 with FMA and 1.1890418e-07
+    # without, 4.2e-5 apart.
+    "correct backward pass": 1e-4,
+    # This one is the planted bugs' error: a kernel moves it in its 11th digit (1.6e-11 relative without FMA,
+    # one unit in the last place across FMA kernels).
+    "planted bugs (dW2 x 2, db1 with 4/m)": 1e-10,
+}
 # The course's printed epoch costs of the optimization runs (epochs 0, 1000, ..., 4000), to 6 decimals.
 PUBLISHED_COSTS = {
     "mini-batch gradient descent": (0.702405, 0.668101, 0.635288, 0.600491, 0.573367),
@@ -54,6 +71,23 @@ REGULARIZATION_HELP = (
     "the course's data file (data.mat: X, y, Xval, yval) was not provided: give it with "
     "`nnbench course regularization --data PATH` or the workflow's `--config football_mat=PATH`"
 )
+
+
+def verdict(row: dict) -> dict:
+    """``row`` with its verdict: ``published_rtol`` (empty: equal at the printed precision), ``deviation``
+    (the largest relative difference of ours from a published number), ``reproduced`` (True/False; None
+    when nothing published or not run) and ``blas_kernel`` (the kernel that computed ours)."""
+    from . import contract, stats
+
+    rtol = PUBLISHED_RTOL.get(row["model"])
+    pairs = [(row[k], row[f"published_{k}"]) for k in ("train_accuracy", "test_accuracy", "difference")
+             if row.get(f"published_{k}") is not None]
+    ran = [(ours, pub) for ours, pub in pairs if ours is not None]
+    verdicts = [stats.reproduces(ours, pub, rtol=rtol) for ours, pub in ran]
+    return {**row, "published_rtol": rtol,
+            "deviation": max((abs(ours - pub) / abs(pub) for ours, pub in ran if pub), default=None),
+            "reproduced": all(verdicts) if pairs and len(ran) == len(pairs) else None,
+            "blas_kernel": contract.blas()["blas_kernel"]}
 
 
 def _as_run(X, y):
@@ -211,3 +245,9 @@ EXPERIMENTS = {
     "gradient-checking": gradient_checking,
     "optimization": optimization,
 }
+
+
+def run(experiment: str, data=None) -> list[dict]:
+    """The rows of one experiment (``data``: the regularization experiment's data.mat), with verdicts."""
+    rows = EXPERIMENTS[experiment](data) if experiment == "regularization" else EXPERIMENTS[experiment]()
+    return [verdict(row) for row in rows]

@@ -253,9 +253,14 @@ def round_like(ours: float, published) -> Decimal | None:
     return o.quantize(Decimal(1).scaleb(p.as_tuple().exponent), rounding=ROUND_HALF_UP)
 
 
-def reproduces(ours: float, published) -> bool | None:
-    """True/False: ``ours`` rounds to ``published`` at its printed precision; None if either is missing."""
+def reproduces(ours: float, published, rtol: float | None = None) -> bool | None:
+    """True/False: ``ours`` rounds to ``published`` at its printed precision, or, given a relative tolerance
+    ``rtol`` (for a number printed with all its digits, which the printing machine's rounding set),
+    |ours − published| ≤ rtol·|published|; None if either is missing."""
     r = round_like(ours, published)
     if r is None:
         return None
+    if rtol is not None and not (isinstance(rtol, float) and math.isnan(rtol)):
+        p = float(_decimal(published))
+        return abs(float(ours) - p) <= float(rtol) * abs(p)
     return r == _decimal(published)

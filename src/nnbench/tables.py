@@ -45,7 +45,7 @@ CELL_KEYS = ("dataset", "init", "reg", "opt")
 RUN_COLUMNS = [
     "dataset", "init", "reg", "opt", "seed", "status",
     "train_acc", "val_acc", "test_acc", "train_cost", "test_cost", "final_cost",
-    "epochs", "epochs_run", "diverged_epoch", "seconds", "config_hash",
+    "epochs", "epochs_run", "diverged_epoch", "seconds", "config_hash", "blas_kernel",
 ]  # fmt: skip
 
 SUMMARY_COLUMNS = [
@@ -131,6 +131,7 @@ def read_cell(path: str | os.PathLike) -> list[dict]:
                 "diverged_epoch": diverged_epoch,
                 "seconds": _number(run.get("seconds")),
                 "config_hash": cell.get("config_hash", ""),
+                "blas_kernel": (run.get("versions") or {}).get("blas_kernel", ""),
                 "layers": len(spec.get("hidden") or ()) + 1,
             }
         )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import __version__
+from . import __version__, contract
 from .losses import targets
 from .network import Network
 from .streams import Streams
@@ -206,8 +206,9 @@ def _versions() -> tuple:
 
 
 def versions() -> dict:
-    """The versions a result was made with (read once from the installed metadata, importing nothing)."""
-    return dict(_versions())
+    """The versions a result was made with (read once from the installed metadata), and the BLAS library
+    and kernel its matrix products ran on (``nnbench.contract.blas``)."""
+    return {**dict(_versions()), **contract.blas()}
 
 
 def _number(x):

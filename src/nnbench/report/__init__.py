@@ -112,13 +112,13 @@ def fmt_mb(x) -> str:
     return f"{float(x):,.0f} MB" if _isnum(x) else "—"
 
 
-def _published_display(published: str, ours, kind: str) -> tuple[str, str]:
+def _published_display(published: str, ours, kind: str, rtol: float | None = None) -> tuple[str, str]:
     """(published, ours) as printed. Accuracies in percent: the published one at its own precision (at most
     2 decimals on screen; the comparison uses every printed digit), ours with one more decimal (at most 2).
     Differences in scientific notation with 4 significant digits. When ours does not reproduce the published
     number but both would print the same, digits are added until they differ."""
     exp = stats.published_exponent(published)
-    differs = _isnum(ours) and exp is not None and stats.reproduces(ours, published) is False
+    differs = _isnum(ours) and exp is not None and stats.reproduces(ours, published, rtol) is False
     if kind == "difference":
         if exp is None:
             return "—", (f"{float(ours):.3e}" if _isnum(ours) else "—")
@@ -327,14 +327,16 @@ def course_section(inputs: ReportInputs) -> dict:
                    else [("train", "train_accuracy"), ("test", "test_accuracy")])
         rows = []
         for r in df.to_dict("records"):
-            row = {"model": r.get("model", ""), "note": r.get("note", ""), "metrics": {}}
+            row = {"model": r.get("model", ""), "note": r.get("note", ""), "metrics": {},
+                   "deviation": r.get("deviation", ""), "rtol": r.get("published_rtol", "")}
+            rtol = float(row["rtol"]) if _isnum_text(row["rtol"]) else None  # else: at the printed precision
             verdicts = []
             for short, col in metrics:
                 ours_text = (r.get(col) or "").strip()
                 ours = float(ours_text) if _isnum_text(ours_text) else math.nan
                 pub = (r.get(f"published_{col}") or "").strip()
-                pub_disp, ours_disp = _published_display(pub, ours, kind)
-                ok = stats.reproduces(ours, pub) if _isnum(ours) else None
+                pub_disp, ours_disp = _published_display(pub, ours, kind, rtol)
+                ok = stats.reproduces(ours, pub, rtol) if _isnum(ours) else None
                 row["metrics"][short] = {"ours": ours_disp, "published": pub_disp, "reproduced": ok,
                                          "ours_value": ours_text, "published_value": pub}
                 if stats.published_exponent(pub) is not None:
@@ -350,8 +352,11 @@ def course_section(inputs: ReportInputs) -> dict:
         # a metric with neither our number nor a published one in any row gets no columns
         shown = {k: any(row["metrics"][k]["ours_value"] or row["metrics"][k]["published_value"] for row in rows)
                  for k, _ in metrics}
+        deviations = [float(r["deviation"]) for r in rows if _isnum_text(r["deviation"])]
         tables.append({"experiment": experiment, "title": COURSE_TITLES.get(experiment, experiment.replace("_", " ")),
                        "kind": kind, "rows": rows, "file": path.name, "ran": ran, "shown": shown,
+                       "kernels": sorted(set(df["blas_kernel"]) - {""}) if "blas_kernel" in df.columns else [],
+                       "deviation": f"{max(deviations):.2g}" if deviations else "",
                        "n_reproduced": sum(r["verdict"] == "reproduced" for r in rows),
                        "n_compared": sum(r["verdict"] in ("reproduced", "not reproduced") for r in rows)})
     lead = next((t for t in tables if t["experiment"] == "initialization"), None)
@@ -586,13 +591,15 @@ def has_boundary(inputs: ReportInputs, dataset, inits, regs, opts) -> bool:
 
 
 def _versions() -> dict[str, str]:
+    from .. import contract
+
     out = {"python": platform.python_version()}
     for pkg in PACKAGES:
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             pass
-    return out
+    return {**out, **contract.blas()}
 
 
 def _git(cwd: Path) -> dict:

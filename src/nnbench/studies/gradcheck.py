@@ -20,20 +20,27 @@ subset at both stages): ``difference`` is then the course's relative difference 
 
 ``status`` is ``pass`` when ``difference ≤ threshold``, ``fail`` otherwise, ``diverged`` when the cell's
 training turned the cost non-finite before the second check (no check then). Each failing row is
-diagnosed (``cause``):
+diagnosed (``cause``) from the **V-curve**: the difference d(h) of the same coordinates at the steps
+h = ε·10^k, k = 0..5, over the coordinates whose steps cross no ReLU kink (``sweep``). A difference quotient's error is
+rounding, ≈ u·|J|/h (u = 2⁻⁵³: it falls tenfold per decade of h), plus truncation, ≈ h²·|J‴| (it grows a
+hundredfold per decade), so for a correct backward pass d(h) traces a V; a wrong backward pass adds an
+error that does not depend on h at all, a flat floor. Reading the whole curve, rather than one step
+against another, is what keeps the verdict independent of rounding luck: the bottom of a correct pass's V
+lies orders of magnitude below the floor of a real bug (``tests/test_gradcheck_bugs.py`` plants 15 bugs;
+``docs/design.md``, "The numerical contract", gives the margins measured under every BLAS kernel).
 
 * ``kink``: some checked coordinates' ±ε steps flip the sign of a ReLU pre-activation of the batch
   (``kinks`` counts them; there the difference quotient straddles a kink and is no derivative), and
   without them the difference is within the threshold (``difference_no_kinks``);
-* ``roundoff``: no kink explains it and the difference (kink coordinates left out) falls at least
-  threefold when the step grows tenfold (``difference_10eps``). Floating-point error of a difference
-  quotient grows like u·|J|/ε (u = 2⁻⁵³), so it shrinks with a larger step; the relative error of a wrong
-  backward pass does not depend on the step at all. ``cost`` and ``grad_norm`` show why the floor is
-  high: a large cost or a small gradient;
-* ``unexplained``: neither — the backward pass is suspect.
+* ``roundoff``: no kink explains it and the V-curve does: its minimum ``difference_best`` (at the step
+  ``eps_best``) is within the threshold, or the minimum sits at the bottom of a V above the threshold (a
+  neighbouring step's difference at least ``V_RISE``-fold larger): a check whose rounding and truncation
+  both exceed the threshold (a huge ``cost`` or a tiny ``grad_norm``: large-weight cells after a blow-up),
+  which resolves a backward-pass error only down to ``difference_best``;
+* ``unexplained``: the curve's minimum is a flat floor above the threshold (its neighbours within
+  ``V_RISE``-fold of it), or the difference is not finite: the backward pass is suspect.
 
-The workflow fails when a row's cause is in ``fail_on`` (default: ``unexplained``; list all three
-causes for the course's strict rule "any difference above 1e-7 fails").
+``difference_10eps`` is d(10ε), the sweep's second step.
 """
 
 from __future__ import annotations
@@ -49,7 +56,7 @@ from ..gradcheck import check_network, relative_difference
 COLUMNS = [
     "dataset", "init", "reg", "opt", "stage", "seed", "examples", "epochs", "parameters", "checked",
     "eps", "threshold", "difference", "status", "cause", "kinks", "difference_no_kinks",
-    "difference_10eps", "cost", "grad_norm", "seconds",
+    "difference_10eps", "difference_best", "eps_best", "cost", "grad_norm", "seconds",
 ]  # fmt: skip
 
 CAUSES = ("kink", "roundoff", "unexplained")
@@ -64,7 +71,9 @@ DEFAULTS = {
     "fail_on": ["unexplained"],  # causes that fail the workflow
 }
 
-ROUNDOFF_DROP = 3.0  # a round-off-dominated difference falls at least this much when ε grows tenfold
+SWEEP = tuple(10.0**k for k in range(6))  # the V-curve's steps, as multiples of ε (1e-7 ... 1e-2)
+KINK_LOSS = 0.1  # the sweep stops before a step whose kinks leave out more than this share of coordinates
+V_RISE = 3.0  # a neighbour of the curve's minimum at least this much higher: a V, not a flat floor
 
 
 def network_for(spec, split):
@@ -155,6 +164,41 @@ def check(net, params, X, Y, masks, coords, eps, g):
     return difference, cost.kinks(), cost.approx(eps)
 
 
+def sweep(net, params, X, Y, masks, coords, eps: float, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The V-curve: (steps h = ε·``SWEEP``, d(h)), every d(h) over the same coordinates, those whose ±h
+    steps cross no kink at any step of the curve. The curve stops (NaN) at the first step whose kinks would
+    drop more than ``KINK_LOSS`` of the coordinates that cross none at ε: a curve over other coordinates at
+    each step would compare different sub-vectors, and a bug confined to some of them could pass for a V."""
+    steps = eps * np.array(SWEEP)
+    approx, clean = [], []
+    for h in steps:
+        _, kink, a = check(net, params, X, Y, masks, coords, h, g)
+        common = ~kink if not clean else clean[-1] & ~kink
+        if clean and common.sum() < (1 - KINK_LOSS) * clean[0].sum():
+            break
+        approx.append(a)
+        clean.append(common)
+    curve = np.full(len(steps), np.nan)
+    if clean and clean[-1].any():
+        keep = clean[-1]
+        curve[:len(approx)] = [relative_difference(g[keep], a[keep]) for a in approx]
+    return steps, curve
+
+
+def diagnose(curve: np.ndarray, threshold: float) -> tuple[str, int]:
+    """(``roundoff`` or ``unexplained``, index of the minimum or -1) of a V-curve d(h_0), ..., d(h_K), as
+    the module's docstring says: explained when its minimum is within ``threshold`` or sits at the bottom
+    of a V, unexplained when it is a flat floor (every neighbour within ``V_RISE``-fold of it)."""
+    if not np.isfinite(curve).any():
+        return "unexplained", -1
+    k = int(np.nanargmin(curve))
+    if curve[k] <= threshold:
+        return "roundoff", k
+    neighbours = [curve[j] for j in (k - 1, k + 1) if 0 <= j < len(curve) and np.isfinite(curve[j])]
+    flat = all(n < V_RISE * curve[k] for n in neighbours)
+    return ("unexplained" if flat else "roundoff"), k
+
+
 def check_row(net, params, X, Y, masks, coords, eps: float, threshold: float) -> dict:
     """One row of the table (without the cell's labels): the check at ε, diagnosed when it fails."""
     start = time.perf_counter()
@@ -163,24 +207,23 @@ def check_row(net, params, X, Y, masks, coords, eps: float, threshold: float) ->
         difference, kink, approx = check(net, params, X, Y, masks, coords, eps, g)
         row = {"difference": difference, "kinks": int(kink.sum()), "cost": cost,
                "grad_norm": float(np.linalg.norm(g)), "difference_no_kinks": np.nan,
-               "difference_10eps": np.nan, "status": "pass", "cause": ""}
+               "difference_10eps": np.nan, "difference_best": np.nan, "eps_best": np.nan,
+               "status": "pass", "cause": ""}
         if not (np.isfinite(difference) and difference <= threshold):
             row["status"] = "fail"
             clean = ~kink
             no_kinks = relative_difference(g[clean], approx[clean]) if clean.any() else 0.0
-            _, kink10, approx10 = check(net, params, X, Y, masks, coords, 10 * eps, g)
-            clean10 = clean & ~kink10
-            d10 = relative_difference(g[clean10], approx10[clean10]) if clean10.any() else 0.0
-            no_kinks_same = relative_difference(g[clean10], approx[clean10]) if clean10.any() else 0.0
-            row["difference_no_kinks"], row["difference_10eps"] = no_kinks, d10
+            steps, curve = sweep(net, params, X, Y, masks, coords, eps, g)
+            cause, k = diagnose(curve, threshold)
+            row["difference_no_kinks"], row["difference_10eps"] = no_kinks, curve[1]
+            if k >= 0:
+                row["difference_best"], row["eps_best"] = curve[k], steps[k]
             if not np.isfinite(difference):
                 row["cause"] = "unexplained"
             elif kink.any() and no_kinks <= threshold:
                 row["cause"] = "kink"
-            elif clean10.any() and d10 <= no_kinks_same / ROUNDOFF_DROP:
-                row["cause"] = "roundoff"
             else:
-                row["cause"] = "unexplained"
+                row["cause"] = cause
     row["seconds"] = time.perf_counter() - start
     return row
 
