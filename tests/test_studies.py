@@ -385,3 +385,16 @@ def test_ci_config_is_valid_and_small():
     assert max(s["search"]["budgets"]) <= 9 and s["depth"]["epochs"] <= 10 and max(s["depth"]["depths"]) >= 20
     schedules.settings_of(s["schedules"])  # every listed optimizer is defined
     assert shutil.which("nnbench")
+
+
+@pytest.mark.parametrize("curve, cause, best", [
+    ([1.4e-7, 6e-8, 5e-9, 4e-10, 5e-9, 4e-7], "roundoff", 3),  # a V whose bottom is within the threshold
+    ([2e-2, 2e-3, 2e-4, 2e-5, 2e-6, 2.3e-7], "roundoff", 5),  # still falling at the largest step: unresolved V
+    ([1e-2, 1e-3, 1e-4, 9e-6, 4e-5, 4e-3], "roundoff", 3),  # a V whose bottom lies above the threshold
+    ([0.3, 0.29, 0.3, 0.31, 0.3, 0.35], "unexplained", 1),  # a flat floor: a wrong backward pass
+    ([2e-3, 5e-4, 4e-4, 4.1e-4, 4e-4, 6e-4], "unexplained", 2),  # rounding above a floor, then the floor
+    ([3e-7, 3.1e-7, np.nan, np.nan, np.nan, np.nan], "unexplained", 0),  # the sweep stopped early on kinks: flat
+    ([np.nan] * 6, "unexplained", -1),
+])
+def test_diagnosis_reads_the_whole_v_curve(curve, cause, best):
+    assert gradcheck.diagnose(np.array(curve), THRESHOLD) == (cause, best)
