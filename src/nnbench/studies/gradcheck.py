@@ -26,7 +26,7 @@ rounding, ≈ u·|J|/h (u = 2⁻⁵³: it falls tenfold per decade of h), plus t
 hundredfold per decade), so for a correct backward pass d(h) traces a V; a wrong backward pass adds an
 error that does not depend on h at all, a flat floor. Reading the whole curve, rather than one step
 against another, is what keeps the verdict independent of rounding luck: the bottom of a correct pass's V
-lies orders of magnitude below the floor of a real bug (``tests/test_gradcheck_bugs.py`` plants 15 bugs;
+lies orders of magnitude below the floor of a real bug (``tests/test_gradcheck_bugs.py`` plants 16 bugs;
 ``docs/design.md``, "The numerical contract", gives the margins measured under every BLAS kernel).
 
 * ``kink``: some checked coordinates' ±ε steps flip the sign of a ReLU pre-activation of the batch
