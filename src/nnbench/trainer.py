@@ -194,15 +194,10 @@ def evaluate(net: Network, params, X, y, bn_state=None, n_train=None):
 
 @functools.cache
 def _versions() -> tuple:
-    from importlib.metadata import PackageNotFoundError, version
+    from .provenance import package_versions
 
     found = {"nnbench": __version__, "numpy": np.__version__, "python": platform.python_version()}
-    for package in ("scipy", "scikit-learn"):
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:
-            pass
-    return tuple(found.items())
+    return tuple({**found, **package_versions(("scipy", "scikit-learn"))}.items())
 
 
 def versions() -> dict:
