@@ -129,3 +129,14 @@ def run_study(settings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]
                              **_profile_summary(norms[r]), "epochs": res["epochs_run"],
                              "seconds": seconds / len(seeds)})
     return pd.DataFrame(run_rows, columns=RUN_COLUMNS), pd.DataFrame(layer_rows, columns=LAYER_COLUMNS)
+
+
+from . import Study, findings  # noqa: E402 - the registry's declaration, below everything it names
+
+STUDY = Study(
+    name="depth", title="Depth: vanishing and exploding gradients", defaults=DEFAULTS,
+    tables=("study_depth", "study_depth_layers"),
+    run=lambda s, config: dict(zip(("study_depth", "study_depth_layers"), run_study(s))),
+    check=settings_of, findings=findings.depth_findings, figures=findings.depth_figures, block=findings.depth_block,
+    summary=lambda t: f"{len(t['study_depth'])} runs, {len(t['study_depth_layers'])} layer rows",
+)

@@ -245,3 +245,13 @@ def run_study(config: dict, settings: dict | None = None) -> pd.DataFrame:
 def failures(table: pd.DataFrame, fail_on) -> pd.DataFrame:
     """The rows whose failure cause is one that fails the workflow."""
     return table[(table["status"] == "fail") & table["cause"].isin(list(fail_on))]
+
+
+from . import Study, findings, report_failures  # noqa: E402 - the registry's declaration, below what it names
+
+STUDY = Study(
+    name="gradcheck", title="Gradient checks of every grid cell", defaults=DEFAULTS, tables=("study_gradcheck",),
+    run=lambda s, config: {"study_gradcheck": run_study(config, s)}, grid=True,
+    check=settings_of, findings=findings.gradcheck_findings, figures=findings.gradcheck_figures,
+    block=findings.gradcheck_block, failures=lambda t, s: report_failures(t["study_gradcheck"], s["fail_on"]),
+)

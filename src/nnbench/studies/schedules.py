@@ -110,3 +110,13 @@ def run_study(settings: dict | None = None) -> pd.DataFrame:
                              "train_acc": res["train_accuracy"], "test_acc": res["test_accuracy"],
                              "train_cost": res["train_cost"], "seconds": res["seconds"]})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+from . import Study, findings  # noqa: E402 - the registry's declaration, below everything it names
+
+STUDY = Study(
+    name="schedules", title="Schedules and batch size", defaults=DEFAULTS, tables=("study_schedules",),
+    run=lambda s, config: {"study_schedules": run_study(s)},
+    check=settings_of, findings=findings.schedules_findings, figures=findings.schedules_figures,
+    block=findings.schedules_block, summary=lambda t: f"{len(t['study_schedules'])} rows",
+)

@@ -247,3 +247,15 @@ def results_table(tt: pd.DataFrame, s: dict, seeds, budgets) -> pd.DataFrame:
                     "seed_best_val": seed_best[seed], "gap_to_best": seed_best[seed] - pick("val_acc"),
                 })
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+from . import Study, findings  # noqa: E402 - the registry's declaration, below everything it names
+
+STUDY = Study(
+    name="search", title="Random vs grid search at equal budget", defaults=DEFAULTS,
+    tables=("study_search", "study_search_trials"), optional=("study_search_trials",),
+    run=lambda s, config: dict(zip(("study_search", "study_search_trials"), run_study(s))),
+    check=settings_of, findings=findings.search_findings, figures=findings.search_figures,
+    block=findings.search_block,
+    summary=lambda t: f"{len(t['study_search_trials'])} trials, {len(t['study_search'])} searches",
+)
