@@ -36,7 +36,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import seed_list
 from ..io import read_mapping, write_atomic, write_csv
 
 GRID_KEYS = ("datasets", "inits", "regs", "optimizers", "definitions")  # what a grid=True study reads
@@ -106,11 +105,6 @@ def merged(defaults: dict, given: dict | None, section: str) -> dict:
             value = {**default, **value}
         out[key] = value
     return out
-
-
-def seeds_of(settings: Mapping) -> list[int]:
-    """A study's seeds, ``settings["seeds"]`` (:func:`nnbench.config.seed_list`)."""
-    return seed_list(settings)
 
 
 def study_spec(settings: Mapping, **fields):

@@ -69,11 +69,7 @@ ROUNDOFF_DROP = 3.0  # a round-off-dominated difference falls at least this much
 
 def network_for(spec, split):
     """The :class:`~nnbench.network.Network` that ``nnbench.trainer.run`` builds for ``spec`` on ``split``."""
-    from ..network import Network
-
-    n_out = 1 if split.n_classes == 2 else split.n_classes
-    return Network(sizes=(split.X_train.shape[0], *spec.hidden, n_out), activation=spec.activation,
-                   keep_prob=spec.keep_probs, batchnorm=spec.batchnorm, l2=spec.l2)
+    return spec.build_network(split.X_train.shape[0], split.n_classes)
 
 
 def choose_coords(shapes: dict, max_coords: int, rng: np.random.Generator) -> dict[str, np.ndarray]:

@@ -72,16 +72,12 @@ def configurations(s: dict) -> list[tuple[str, str, str, int | None]]:
 
 
 def spec_for(s: dict, opt: str, schedule: str, batch_size, epochs: int):
-    from ..spec import RunSpec
+    from . import study_spec
 
     o = dict(s["optimizer_settings"][opt])
-    return RunSpec.from_dict({
-        "dataset": s["dataset"], "dataset_options": dict(s["dataset_options"]), "hidden": list(s["hidden"]),
-        "activation": s["activation"], "init": s["init"], "optimizer": o["optimizer"],
-        "optimizer_options": dict(o.get("optimizer_options") or {}), "lr": o["lr"],
-        "schedule": schedule, "schedule_options": dict(s["schedule_options"].get(schedule) or {}),
-        "batch_size": batch_size, "epochs": int(epochs), "seed": 0,
-    })
+    return study_spec(s, optimizer=o["optimizer"], optimizer_options=dict(o.get("optimizer_options") or {}),
+                      lr=o["lr"], schedule=schedule, schedule_options=dict(s["schedule_options"].get(schedule) or {}),
+                      batch_size=batch_size, epochs=int(epochs))
 
 
 def run_study(settings: dict | None = None) -> pd.DataFrame:
@@ -90,10 +86,10 @@ def run_study(settings: dict | None = None) -> pd.DataFrame:
     from ..streams import Streams
     from ..trainer import run
 
-    from . import seeds_of
+    from ..config import seed_list
 
     s = settings_of(settings)
-    seeds = seeds_of(s["seeds"])
+    seeds = seed_list(s)
     rows = []
     m_train = {}
     for part, opt, schedule, batch in configurations(s):
