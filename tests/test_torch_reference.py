@@ -74,7 +74,6 @@ def torch_run(net: Network, params, X, y, r, *, train, masks, bn_state, n):
         leaves[k] = torch.tensor(a, dtype=DT, requires_grad=True)
     running = {k: torch.tensor(v[r, :, 0], dtype=DT) for k, v in (bn_state or {}).items()}
     A = torch.tensor(X[r].T, dtype=DT)  # samples first: (m, n_0)
-    m = A.shape[0]
     act = TORCH_ACT[net.activation]
     L = net.n_layers
     for l in range(1, L + 1):

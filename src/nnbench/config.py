@@ -7,11 +7,10 @@ with no definition means the registry entry of the same name (``inits: [he]`` ne
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import hashlib
 import itertools
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from .registry import SpecError

@@ -19,7 +19,6 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .losses import OUTPUTS
 
-
 ROLES = ("weight", "bias", "scale", "shift")  # what a parameter is to an optimizer (Network.layout)
 
 

@@ -123,7 +123,7 @@ class RunSpec:
         return make(SCHEDULES, "schedule", self.schedule, {"lr0": self.lr, **self.schedule_options})
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RunSpec":
+    def from_dict(cls, d: dict) -> RunSpec:
         """Build from a plain mapping (YAML/JSON), refusing unknown keys by name."""
         if not isinstance(d, dict):
             raise SpecError("spec", d, "must be a mapping of field names to values")
@@ -140,5 +140,5 @@ class RunSpec:
         d["hidden"] = list(self.hidden)
         return d
 
-    def replace(self, **changes) -> "RunSpec":
+    def replace(self, **changes) -> RunSpec:
         return dataclasses.replace(self, **changes)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from nnbench import stats
 
+
 def _isnum(x) -> bool:
     try:
         return x is not None and not pd.isna(x) and math.isfinite(float(x))

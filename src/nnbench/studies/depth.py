@@ -98,9 +98,8 @@ def _profile_summary(g: np.ndarray) -> dict:
 
 def run_study(settings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(runs table, layers table) of the study (see the module docstring)."""
-    from ..trainer import run
-
     from ..config import seed_list
+    from ..trainer import run
 
     s = settings_of(settings)
     seeds = seed_list(s)

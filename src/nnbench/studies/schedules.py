@@ -83,10 +83,9 @@ def spec_for(s: dict, opt: str, schedule: str, batch_size, epochs: int):
 def run_study(settings: dict | None = None) -> pd.DataFrame:
     """One row per configuration × seed × checkpoint (``COLUMNS``)."""
     from .. import data
+    from ..config import seed_list
     from ..streams import Streams
     from ..trainer import run
-
-    from ..config import seed_list
 
     s = settings_of(settings)
     seeds = seed_list(s)

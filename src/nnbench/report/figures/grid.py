@@ -13,7 +13,6 @@ from matplotlib.patches import Rectangle
 
 from .base import MAX_CURVE_POINTS, Figure, _grid, _seeded_jitter, render_png, render_svg, safe_name, tx
 
-
 # ----------------------------------------------------------------------------------------------
 # heat maps
 

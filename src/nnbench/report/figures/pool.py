@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from .base import setup
+
 # rough seconds per figure on the default config (21 figures, ~15 s in all, most of it savefig): with
 # --jobs N > 1 the costliest start first, so that the workers finish together
 FIGURE_COST = {"study_depth": 1.7, "study_batch": 1.2, "heatmap": 1.0, "learning_curves": 0.8,

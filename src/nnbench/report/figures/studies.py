@@ -12,7 +12,6 @@ from matplotlib import ticker
 
 from .base import Figure, _grid, _seeded_jitter, render_svg, tx
 
-
 STUDY = "Studies"
 DIFF_FLOOR = 1e-18  # an exact 0 difference, drawn at this height on the log axis
 

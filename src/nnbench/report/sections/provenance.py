@@ -32,11 +32,11 @@ def _git(cwd: Path) -> dict:
 
     try:
         commit = run("rev-parse", "HEAD")
-    except Exception:  # noqa: BLE001
+    except (OSError, subprocess.SubprocessError):  # no git, not a repository, or a timeout
         return {"commit": "unknown (no git commit found)", "short": "unknown", "dirty": None}
     try:
         dirty = bool(run("status", "--porcelain", "--untracked-files=no"))
-    except Exception:  # noqa: BLE001
+    except (OSError, subprocess.SubprocessError):  # no git, not a repository, or a timeout
         dirty = None
     return {"commit": commit, "short": commit[:12], "dirty": dirty}
 
