@@ -341,3 +341,38 @@ def test_ci_config_is_valid_and_small():
     assert max(s["search"]["budgets"]) <= 9 and s["depth"]["epochs"] <= 10 and max(s["depth"]["depths"]) >= 20
     schedules.settings_of(s["schedules"])  # every listed optimizer is defined
     assert shutil.which("nnbench")
+
+
+def test_a_registered_study_runs_and_reports(tmp_path, monkeypatch, report_grid):
+    """A study declared at runtime (as a new module's STUDY would be) is a CLI command, is checked by the config
+    check, and gets its section of the report from the generic template: nothing else is wired by hand."""
+    import nnbench.studies as S
+    from nnbench.report import main as report_main
+    from nnbench.report.figures import studies as F
+
+    def run(settings, config):
+        x = np.arange(settings["n"], dtype=float)
+        return {"study_tiny": pd.DataFrame({"x": x, "y": settings["slope"] * x}),
+                "study_tiny_extra": pd.DataFrame({"k": [1]})}
+
+    def findings_(tables, settings):
+        return {"caption": f"y rises by {tables['study_tiny']['y'].diff().iloc[-1]:.1f} per step."}
+
+    tiny_study = S.Study(name="tiny", title="A tiny study", defaults={"n": 3, "slope": 2.0},
+                         tables=("study_tiny", "study_tiny_extra"), run=run, findings=findings_,
+                         figures=lambda tables, found: {"figure": (F.study_batch, pd.DataFrame(
+                             columns=["part"]))})  # renders to None: the section shows the caption alone
+    monkeypatch.setitem(S.STUDIES, "tiny", tiny_study)
+    fx = report_grid.build(tmp_path)
+    tables = fx["results"] / "tables"
+    config = json.dumps({"studies": {"tiny": {"slope": 0.5}}})
+    assert S.main(["tiny", "--config-json", config, "--out", str(tables / "study_tiny.csv")]) == 0
+    assert pd.read_csv(tables / "study_tiny.csv")["y"].tolist() == [0.0, 0.5, 1.0]
+    assert (tables / "study_tiny_extra.csv").is_file()  # beside the first table
+    S.check_config({"studies": {"tiny": {"slope": 1.0}}})
+    with pytest.raises(ValueError, match=r"studies\.tiny: unknown setting\(s\) slant"):
+        S.check_config({"studies": {"tiny": {"slant": 1.0}}})
+    out = tmp_path / "report.html"
+    assert report_main(["--results", str(fx["results"]), "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert 'id="study-tiny"' in html and "A tiny study" in html and "y rises by 0.5 per step." in html
