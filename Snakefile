@@ -37,9 +37,5 @@ include: "workflow/rules/manifest.smk"
 rule all:
     default_target: True
     input:
-        rules.tables.output,
-        course_tables(),
-        "reports/report.html",
-        STUDY_TABLE_FILES,
-        GRADCHECK_VERIFIED,
+        final_targets(),
         rules.manifest.output,

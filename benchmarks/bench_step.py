@@ -50,7 +50,6 @@ try:
 except ImportError:  # torch is optional: the contender is skipped with a note
     torch = None
 import sklearn.neural_network  # noqa: E402,F401  (loaded before pinning: its OpenMP pool is pinned too)
-
 from _common import environment, environment_markdown, freeze_heap, pin_one_thread, timed, write_csv  # noqa: E402
 
 from nnbench.trainer import numba_installed  # noqa: E402

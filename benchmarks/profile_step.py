@@ -39,10 +39,10 @@ def main(argv=None):
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
 
-    from line_profiler import LineProfiler
-
     import bench_step
     from bench_step import LR, NNBench
+    from line_profiler import LineProfiler
+
     from nnbench import losses, network, optimizers, trainer
 
     limiter = pin_one_thread()  # noqa: F841  (the limit holds while it lives)

@@ -1,5 +1,7 @@
 """nnbench.config: a grid cell's spec and the config's engine."""
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -8,8 +10,7 @@ from nnbench.config import cell_spec, check
 from nnbench.registry import SpecError
 from nnbench.spec import RunSpec
 
-from test_workflow import ROOT
-
+ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 SMALL = {**DEFAULT, "datasets": ["moons"], "inits": ["he"], "optimizers": ["gd"]}
 

@@ -5,15 +5,15 @@ import pytest
 
 pytest.importorskip("numba")
 
-from nnbench.kernels import CompiledStep, pack_masks  # noqa: E402
-from nnbench.losses import targets  # noqa: E402
-from nnbench.network import Network  # noqa: E402
-from nnbench.optimizers import OPTIMIZERS  # noqa: E402
-from nnbench.registry import make  # noqa: E402
-from nnbench.schedules import SCHEDULES  # noqa: E402
-from nnbench.spec import RunSpec  # noqa: E402
-from nnbench.streams import Streams  # noqa: E402
-from nnbench.trainer import _NumpyStep, fit, run  # noqa: E402
+from nnbench.kernels import CompiledStep, pack_masks
+from nnbench.losses import targets
+from nnbench.network import Network
+from nnbench.optimizers import OPTIMIZERS
+from nnbench.registry import make
+from nnbench.schedules import SCHEDULES
+from nnbench.spec import RunSpec
+from nnbench.streams import Streams
+from nnbench.trainer import _NumpyStep, fit, run
 
 ACTIVATIONS = ["relu", "leaky_relu", "tanh", "sigmoid"]
 

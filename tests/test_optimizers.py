@@ -241,7 +241,8 @@ def test_adamw_decays_weights_only(wd):
     grads_a = {"W1": GW1, "b1": GB1, "gamma1": GB1 * 2, "beta1": GB1 * -1}
     grads_b = {"W1": GW2, "b1": GB2, "gamma1": GB2 * 2, "beta1": GB2 * -1}
     opt = make(OPTIMIZERS, "optimizer", "adamw", {"weight_decay": wd})
-    state = opt.init(params)
+    roles = {"W1": "weight", "b1": "bias", "gamma1": "scale", "beta1": "shift"}  # as Network.roles declares them
+    state = opt.init(params, opt.mask(roles))
     opt.update(params, {k: v.copy() for k, v in grads_a.items()}, state, LR1)
     opt.update(params, {k: v.copy() for k, v in grads_b.items()}, state, LR2)
 
@@ -263,6 +264,29 @@ def test_adamw_decays_weights_only(wd):
         np.testing.assert_allclose(params[key], expected, rtol=1e-13, atol=1e-15, err_msg=key)
 
 
+def test_adamw_without_mask_decays_every_parameter():
+    """As optax's ``adamw`` without a mask: init(params) alone decays every key."""
+    opt = make(OPTIMIZERS, "optimizer", "adamw", {"weight_decay": 0.5})
+    params = fresh()
+    state = opt.init(params)
+    opt.update(params, {"W1": np.zeros_like(W0), "b1": np.zeros_like(B0)}, state, 0.1)
+    np.testing.assert_allclose(params["b1"], B0 * 0.95, rtol=1e-15)
+
+
+def test_network_declares_roles_and_groups_by_mask():
+    from nnbench.network import Network
+    from nnbench.optimizers import weights_only
+
+    net = Network((2, 3, 1), batchnorm=True)
+    assert net.roles() == {"W1": "weight", "gamma1": "scale", "beta1": "shift", "W2": "weight", "b2": "bias"}
+    flat = net.allocate(2).flat
+    groups = net.groups(flat, weights_only(net.roles()))
+    assert groups["masked"].shape == (2, 2 * 3 + 3 * 1) and groups["rest"].shape == (2, 3 + 3 + 1)
+    assert net.groups(flat)["all"] is flat
+    with pytest.raises(ValueError, match="leading parameters"):
+        net.groups(flat, {"W1": False, "gamma1": True, "beta1": False, "W2": False, "b2": False})
+
+
 def test_adamw_zero_decay_is_adam():
     p, _ = run_steps("adamw", 2, {"weight_decay": 0.0})
     q, _ = run_steps("adam", 2)
@@ -274,7 +298,7 @@ def test_adamw_decay_with_zero_gradient_by_hand():
     # g = 0: the Adam step is 0, so only the decay acts: W ← W (1 − α λ) = 0.5 * (1 - 0.1*0.5) = 0.475
     params = fresh()
     opt = make(OPTIMIZERS, "optimizer", "adamw", {"weight_decay": 0.5})
-    state = opt.init(params)
+    state = opt.init(params, opt.mask({"W1": "weight", "b1": "bias"}))
     opt.update(params, {"W1": np.zeros_like(W0), "b1": np.zeros_like(B0)}, state, 0.1)
     assert params["W1"][0, 0, 0] == pytest.approx(0.475, abs=1e-15)
     np.testing.assert_allclose(params["W1"], W0 * 0.95, rtol=1e-15)
@@ -290,7 +314,7 @@ STATE_KEYS = {
     "nesterov": {"v"},
     "rmsprop": {"s"},
     "adam": {"t", "v", "s"},
-    "adamw": {"t", "v", "s"},
+    "adamw": {"t", "v", "s", "decay"},
 }
 
 
@@ -300,7 +324,7 @@ def test_state_shapes_and_start(name):
     params = fresh()
     state = opt.init(params)
     assert set(state) - {"scratch"} == STATE_KEYS[name]  # "scratch": work arrays, no state
-    for key in STATE_KEYS[name] - {"t"}:
+    for key in STATE_KEYS[name] - {"t", "decay"}:
         assert set(state[key]) == {"W1", "b1"}
         for k in ("W1", "b1"):
             assert state[key][k].shape == params[k].shape
@@ -336,7 +360,7 @@ def test_gradient_of_run_0_leaves_run_1(name):
     """Only run 0 has a gradient: run 1 is unchanged (AdamW: only decayed)."""
     opt = make(OPTIMIZERS, "optimizer", name, {})
     params = fresh()
-    state = opt.init(params)
+    state = opt.init(params, {"W1": True, "b1": False})  # the mask of an optimizer that has one (AdamW's decay)
     g = grads1()
     g["W1"][1] = 0.0
     g["b1"][1] = 0.0

@@ -339,8 +339,7 @@ def bad_runs(tmp_path_factory, data_dir):
 
 def test_enough_bad_cases():
     assert len(BAD) >= 25 and len({c[0] for c in BAD}) == len(BAD)
-
-
+@pytest.mark.slow  # drives Snakemake
 def test_base_config_is_valid(tmp_path, data_dir):
     """The cases differ from a config that passes, so each fails for its own reason."""
     proc = _run_bad(("base", {}, []), tmp_path, data_dir)[1]
@@ -349,6 +348,7 @@ def test_base_config_is_valid(tmp_path, data_dir):
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
+@pytest.mark.slow  # drives Snakemake
 @pytest.mark.parametrize("case", BAD, ids=[c[0] for c in BAD])
 def test_bad_input_refused_naming_key_and_value(bad_runs, data_dir, case):
     name, _, named = case
@@ -362,8 +362,7 @@ def test_bad_input_refused_naming_key_and_value(bad_runs, data_dir, case):
         assert text in out, (text, out[-3000:])
     assert "Job stats" not in out, "a DAG was built: the check must come first"
     assert not (wf / "results").exists() and not (wf / "logs").exists()
-
-
+@pytest.mark.slow  # drives Snakemake
 def test_bad_input_real_run_starts_no_job(tmp_path, data_dir):
     """Not a dry run: the data file with NaN is refused before any job, nothing is written."""
     wf, proc = _run_bad(("real-run", datafile("nan.csv"), []), tmp_path, data_dir, dry=False)
@@ -393,8 +392,7 @@ DIVERGE = {
         },
     },
 }
-
-
+@pytest.mark.slow  # drives Snakemake
 def test_divergence_contained(tmp_path):
     wf = copy_workflow(tmp_path / "wf")
     run_grid(wf, write_yaml(wf / "diverge.yaml", ci_sized(DIVERGE)), cores=2)
@@ -481,8 +479,7 @@ def assert_same_tables(a: Path, b: Path):
     assert not lines, "\n".join(lines)
     for name in SMALL_TABLES:  # no timings in these: byte for byte
         assert (a / "results/tables" / name).read_bytes() == (b / "results/tables" / name).read_bytes(), name
-
-
+@pytest.mark.slow  # drives Snakemake
 def test_results_record_hash_seed_versions_and_manifest(uninterrupted, data_dir):
     wf = uninterrupted
     cells = sorted((wf / "results/runs").rglob("*.json"))
@@ -534,8 +531,7 @@ def test_manifest_lists_and_verifies(tmp_path):
     assert bad.returncode == 1
     for line in ("runs/a/x.json: changed", "tables.csv: missing", "new.csv: not in the manifest"):
         assert line in bad.stdout, bad.stdout
-
-
+@pytest.mark.slow  # drives Snakemake
 def test_compare_prints_the_cells_that_differ(uninterrupted, tmp_path):
     """`nnbench compare A B` on two result folders: silent and 0 when equal; 1 and one line per moved metric,
     naming the cell, the seed and by how much, when not."""
@@ -569,8 +565,7 @@ def fresh_copy_of_the_checkout(dest: Path) -> Path:
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / rel, dest / rel)
     return dest
-
-
+@pytest.mark.slow  # drives Snakemake
 def test_same_metrics_at_4_cores_from_a_fresh_copy_in_another_folder(uninterrupted, tmp_path, data_dir):
     """Against the --cores 1 run: --cores 4, another folder, a fresh copy of the checkout whose own package
     (its src/ first on PYTHONPATH) does the training. Per-run metrics equal to the last bit, tables byte for byte."""
@@ -602,8 +597,7 @@ def _marked_incomplete(wf: Path) -> set[Path]:
         except ValueError:  # not a marker
             continue
     return marked
-
-
+@pytest.mark.slow  # drives Snakemake
 def test_sigkill_in_the_middle_then_rerun_completes_the_grid(uninterrupted, tmp_path, data_dir):
     """SIGKILL to snakemake and its jobs mid-grid; the rerun completes it; the tables equal an uninterrupted
     run's. Snakemake itself needs two things after a kill (both checked here, in this order):
@@ -685,6 +679,7 @@ def reference_frame(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[KEYS + [c for c in [*METRICS, KERNEL] if c in runs.columns]].sort_values(KEYS).reset_index(drop=True)
 
 
+@pytest.mark.slow  # drives Snakemake
 def test_ci_grid_matches_the_committed_reference(tmp_path):
     assert REFERENCE.is_file(), "no reference: run `python tests/test_reliability.py --regenerate`"
     reference = pd.read_csv(REFERENCE)
@@ -702,8 +697,7 @@ def test_ci_grid_matches_the_committed_reference(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------- 6. safe output
-
-
+@pytest.mark.slow  # drives Snakemake
 def test_config_paths_are_only_read_and_outputs_stay_in_the_workflow(tmp_path, data_dir):
     """A data file and football_mat outside the workflow (reached through ..) are inputs, never outputs:
     every file the workflow would write lies under results/, reports/, logs/ or benchmarks/."""

@@ -20,34 +20,15 @@ from nnbench.studies import config_json, depth, findings, gradcheck, main, merge
 
 ROOT = Path(__file__).resolve().parents[1]
 
-GRID = {
-    "datasets": ["circles"],
-    "inits": ["zeros", "he"],
-    "regs": ["none", "l2", "dropout", "batchnorm"],
-    "optimizers": ["gd", "adam"],
-    "definitions": {
-        "datasets": {"circles": {"dataset": "circles", "dataset_options": {"n_samples": 80, "noise": 0.05},
-                                 "hidden": [5, 3], "epochs": 20}},
-        "regs": {"none": {}, "l2": {"l2": 0.1}, "dropout": {"keep_prob": 0.8}, "batchnorm": {"batchnorm": True}},
-        "optimizers": {"gd": {"optimizer": "sgd", "lr": 0.5}, "adam": {"optimizer": "adam", "lr": 0.01, "batch_size": 16}},
-    },
-}
-GC_SETTINGS = {"examples": 8, "epochs": 2, "max_coords": 40}
 
-
-@pytest.fixture(scope="module")
-def gc_table():
-    return gradcheck.run_study(GRID, GC_SETTINGS)
-
-
-def test_gradcheck_table(gc_table):
+def test_gradcheck_table(gc_table, tiny):
     t = gc_table
     assert list(t.columns) == gradcheck.COLUMNS
     inits = t[t["stage"] == "init"]
     trained = t[t["stage"] == "trained"]
     assert len(inits) == 1 * 2 * 4 and len(trained) == 1 * 2 * 4 * 2
     assert set(zip(trained["init"], trained["reg"], trained["opt"])) == {
-        (i, r, o) for i in GRID["inits"] for r in GRID["regs"] for o in GRID["optimizers"]}
+        (i, r, o) for i in tiny.grid["inits"] for r in tiny.grid["regs"] for o in tiny.grid["optimizers"]}
     assert (t["status"] == "pass").all(), t[t["status"] != "pass"]
     assert (t["difference"] < THRESHOLD).all()
     he = t[t["init"] == "he"]
@@ -111,8 +92,8 @@ def test_diagnosis_kink_for_an_input_on_a_relu_kink():
     assert row["difference_no_kinks"] <= THRESHOLD
 
 
-def test_cli_gradcheck_exit_codes(tmp_path, monkeypatch, capsys):
-    config = {**GRID, "studies": {"gradcheck": GC_SETTINGS}}
+def test_cli_gradcheck_exit_codes(tmp_path, monkeypatch, capsys, tiny):
+    config = {**tiny.grid, "studies": {"gradcheck": tiny.gradcheck}}
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps(config))
     good = tmp_path / "good.csv"
@@ -142,7 +123,7 @@ def test_cli_gradcheck_exit_codes(tmp_path, monkeypatch, capsys):
     assert main(["verify", "--table", str(bad), "--config-json", str(cfg), "--out", str(marker2)]) == 1
     assert not marker2.exists()
     # the strict rule: kinks and round-off fail too (none here, so the good table still passes)
-    strict = {**config, "studies": {"gradcheck": {**GC_SETTINGS, "fail_on": list(gradcheck.CAUSES)}}}
+    strict = {**config, "studies": {"gradcheck": {**tiny.gradcheck, "fail_on": list(gradcheck.CAUSES)}}}
     assert main(["verify", "--table", str(good), "--config-json", json.dumps(strict), "--out", str(marker2)]) == 0
 
 
@@ -162,15 +143,6 @@ def test_settings_refuse_unknown_keys():
 
 # ----------------------------------------------------------------------------------------------
 # depth
-
-
-DEPTH = {"dataset": "circles", "dataset_options": {"n_samples": 100, "noise": 0.05}, "width": 16, "depths": [2, 12],
-         "inits": ["zeros", "large", "xavier", "he"], "activations": ["relu"], "epochs": 2, "seeds": 2}
-
-
-@pytest.fixture(scope="module")
-def depth_tables():
-    return depth.run_study(DEPTH)
 
 
 def test_depth_tables(depth_tables):
@@ -206,16 +178,7 @@ def test_depth_gradient_profiles(depth_tables):
 # search
 
 
-SEARCH = {"dataset": "moons", "dataset_options": {"n_samples": 100, "noise": 0.2, "val_fraction": 0.2},
-          "hidden": [4], "epochs": 3, "batch_size": 32, "budgets": [4, 9], "seeds": [0, 1]}
-
-
-@pytest.fixture(scope="module")
-def search_tables():
-    return search.run_study(SEARCH)
-
-
-def test_search_tables(search_tables):
+def test_search_tables(search_tables, tiny):
     result, trials = search_tables
     assert list(result.columns) == search.RESULT_COLUMNS and list(trials.columns) == search.TRIAL_COLUMNS
     assert set(result["method"]) == set(search.METHODS)
@@ -228,7 +191,7 @@ def test_search_tables(search_tables):
     assert ok["best_val"].between(0, 1).all() and (ok["gap_to_best"] >= -1e-12).all()
     assert (ok["best_val"] <= ok["seed_best_val"] + 1e-12).all()
     # every method spends at most the budget's k × E epochs
-    assert (result["epochs_trained"] <= result["budget"] * SEARCH["epochs"]).all()
+    assert (result["epochs_trained"] <= result["budget"] * tiny.search["epochs"]).all()
     lo, hi = search.DEFAULTS["lr_range"]
     assert np.isclose(trials["lr"].min(), lo) and np.isclose(trials.loc[trials["method"] == "grid", "lr"].max(), hi)
     r_lo, r_hi = search.DEFAULTS["r_range"]
@@ -259,13 +222,8 @@ def test_search_candidates_are_nested_and_seeded():
 # schedules
 
 
-SCHED = {"dataset": "moons", "dataset_options": {"n_samples": 80, "noise": 0.2}, "hidden": [4],
-         "optimizers": ["sgd", "adam"], "schedules": ["constant", "exponential"], "batch_sizes": [16, None],
-         "checkpoints": [2, 4], "seeds": 2}
-
-
-def test_schedules_table():
-    t = schedules.run_study(SCHED)
+def test_schedules_table(tiny):
+    t = schedules.run_study(tiny.schedules)
     assert list(t.columns) == schedules.COLUMNS
     assert len(t) == (2 * 2 + 2 * 2) * 2 * 2  # configurations × seeds × checkpoints
     assert set(t["part"]) == {"schedule", "batch"}
@@ -274,12 +232,12 @@ def test_schedules_table():
     assert t["test_acc"].dropna().between(0, 1).all() and (t["seconds"] >= 0).all()
 
 
-def test_a_short_run_is_the_start_of_a_long_one():
+def test_a_short_run_is_the_start_of_a_long_one(tiny):
     """The premise of accuracy-against-epochs: a run stopped at e epochs equals the first e epochs of a longer
     run (mini-batches with shuffling and a decaying schedule included)."""
     from nnbench.trainer import run
 
-    s = schedules.settings_of(SCHED)
+    s = schedules.settings_of(tiny.schedules)
     short = run(schedules.spec_for(s, "adam", "exponential", 16, 3), [0, 1])
     long = run(schedules.spec_for(s, "adam", "exponential", 16, 6), [0, 1])
     for a, b in zip(short, long):
@@ -306,12 +264,10 @@ def test_findings_state_numbers(gc_table, depth_tables, search_tables):
     assert set(s["summary"]["method"]) == set(search.METHODS)
 
 
-def test_report_has_a_studies_section(tmp_path, gc_table, depth_tables, search_tables):
-    import test_report  # the report's own fixture: tables and cell files of a small grid
-
+def test_report_has_a_studies_section(tmp_path, gc_table, depth_tables, search_tables, tiny, report_grid):
     from nnbench.report import main as report_main
 
-    fx = test_report.build_fixture(tmp_path)
+    fx = report_grid.build(tmp_path)  # the report's own fixture: tables and cell files of a small grid
     tables = fx["results"] / "tables"
     bad = gc_table.copy()
     bad.loc[bad.index[0], ["status", "cause", "difference"]] = ["fail", "unexplained", 0.5]
@@ -321,7 +277,7 @@ def test_report_has_a_studies_section(tmp_path, gc_table, depth_tables, search_t
     depth_tables[1].to_csv(tables / "study_depth_layers.csv", index=False)
     search_tables[0].to_csv(tables / "study_search.csv", index=False)
     search_tables[1].to_csv(tables / "study_search_trials.csv", index=False)
-    schedules.run_study(SCHED).to_csv(tables / "study_schedules.csv", index=False)
+    schedules.run_study(tiny.schedules).to_csv(tables / "study_schedules.csv", index=False)
     bench = tmp_path / "bench"
     bench.mkdir()
     (bench / "search.tsv").write_text("s\th:m:s\tmax_rss\n12.5\t0:00:12\t100\n")
@@ -398,3 +354,38 @@ def test_ci_config_is_valid_and_small():
 ])
 def test_diagnosis_reads_the_whole_v_curve(curve, cause, best):
     assert gradcheck.diagnose(np.array(curve), THRESHOLD) == (cause, best)
+
+
+def test_a_registered_study_runs_and_reports(tmp_path, monkeypatch, report_grid):
+    """A study declared at runtime (as a new module's STUDY would be) is a CLI command, is checked by the config
+    check, and gets its section of the report from the generic template: nothing else is wired by hand."""
+    import nnbench.studies as S
+    from nnbench.report import main as report_main
+    from nnbench.report.figures import studies as F
+
+    def run(settings, config):
+        x = np.arange(settings["n"], dtype=float)
+        return {"study_tiny": pd.DataFrame({"x": x, "y": settings["slope"] * x}),
+                "study_tiny_extra": pd.DataFrame({"k": [1]})}
+
+    def findings_(tables, settings):
+        return {"caption": f"y rises by {tables['study_tiny']['y'].diff().iloc[-1]:.1f} per step."}
+
+    tiny_study = S.Study(name="tiny", title="A tiny study", defaults={"n": 3, "slope": 2.0},
+                         tables=("study_tiny", "study_tiny_extra"), run=run, findings=findings_,
+                         figures=lambda tables, found: {"figure": (F.study_batch, pd.DataFrame(
+                             columns=["part"]))})  # renders to None: the section shows the caption alone
+    monkeypatch.setitem(S.STUDIES, "tiny", tiny_study)
+    fx = report_grid.build(tmp_path)
+    tables = fx["results"] / "tables"
+    config = json.dumps({"studies": {"tiny": {"slope": 0.5}}})
+    assert S.main(["tiny", "--config-json", config, "--out", str(tables / "study_tiny.csv")]) == 0
+    assert pd.read_csv(tables / "study_tiny.csv")["y"].tolist() == [0.0, 0.5, 1.0]
+    assert (tables / "study_tiny_extra.csv").is_file()  # beside the first table
+    S.check_config({"studies": {"tiny": {"slope": 1.0}}})
+    with pytest.raises(ValueError, match=r"studies\.tiny: unknown setting\(s\) slant"):
+        S.check_config({"studies": {"tiny": {"slant": 1.0}}})
+    out = tmp_path / "report.html"
+    assert report_main(["--results", str(fx["results"]), "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert 'id="study-tiny"' in html and "A tiny study" in html and "y rises by 0.5 per step." in html

@@ -74,7 +74,6 @@ def torch_run(net: Network, params, X, y, r, *, train, masks, bn_state, n):
         leaves[k] = torch.tensor(a, dtype=DT, requires_grad=True)
     running = {k: torch.tensor(v[r, :, 0], dtype=DT) for k, v in (bn_state or {}).items()}
     A = torch.tensor(X[r].T, dtype=DT)  # samples first: (m, n_0)
-    m = A.shape[0]
     act = TORCH_ACT[net.activation]
     L = net.n_layers
     for l in range(1, L + 1):
@@ -195,10 +194,13 @@ STEPS = 3
 SCHEDULE = InverseTime(lr0=0.05, rate=0.5)  # a different α at every step: the mappings must hold per step
 
 
+OPT_NET = Network((4, 6, 5, 3), batchnorm=True)  # the optimizer problems' network: W, b, γ, β all present
+
+
 def opt_problem(seed=0, runs=2):
     """Parameters of a batch-normalized network (W, b, γ, β all present) and STEPS random gradients."""
     rng = np.random.default_rng(seed)
-    net = Network((4, 6, 5, 3), batchnorm=True)
+    net = OPT_NET
     params = net.init_params(He(), [np.random.default_rng(seed + r) for r in range(runs)])
     for v in params.values():
         v += rng.normal(0.0, 0.3, v.shape)
@@ -209,7 +211,7 @@ def opt_problem(seed=0, runs=2):
 def run_ours(name, options, params, grads):
     opt = OPTIMIZERS[name](**options)
     p = {k: v.copy() for k, v in params.items()}
-    state = opt.init(p)
+    state = opt.init(p, None if opt.mask is None else opt.mask(OPT_NET.roles()))  # AdamW: decay by role
     history = []
     for t, g in enumerate(grads):
         opt.update(p, g, state, SCHEDULE(t))

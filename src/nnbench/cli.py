@@ -15,20 +15,19 @@ from .registry import SpecError
 
 
 def _load_spec(text: str) -> dict:
-    """A spec from a YAML/JSON file, or an inline JSON object."""
-    import yaml
+    """A spec from a YAML/JSON file, or an inline JSON object (:func:`nnbench.io.read_mapping`)."""
+    from .io import read_mapping
 
-    if text.lstrip().startswith("{"):
-        return json.loads(text)
-    path = Path(text)
-    if not path.is_file():
+    if not text.lstrip().startswith("{") and not Path(text).is_file():
         raise SpecError("--spec", text, "no such file (give a YAML/JSON file or an inline JSON object)")
-    return yaml.safe_load(path.read_text())
+    return read_mapping(text, "--spec")
 
 
 def _seeds(text: str) -> list[int]:
+    from .config import seed_list
+
     try:
-        seeds = [int(s) for s in text.split(",") if s.strip()]
+        seeds = seed_list({"--seeds": text}, "--seeds")
     except ValueError:
         raise SpecError("--seeds", text, "must be comma-separated non-negative integers") from None
     if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):

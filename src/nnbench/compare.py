@@ -21,8 +21,9 @@ from pathlib import Path
 import pandas as pd
 
 from . import contract
+from .tables import CELL_KEYS
 
-KEYS = ["dataset", "init", "reg", "opt", "seed"]
+KEYS = [*CELL_KEYS, "seed"]  # a run: its cell and seed
 METRICS = ["status", "train_acc", "val_acc", "test_acc", "train_cost", "test_cost", "final_cost", "epochs_run"]
 KERNEL = "blas_kernel"
 

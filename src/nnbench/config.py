@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from .registry import SpecError
@@ -24,10 +25,17 @@ AXES = {
 BUILTIN_REGS = {"none": {}}
 
 
-def seed_list(config: dict) -> list[int]:
-    """``seeds: 5`` means seeds 0..4; a list is taken as it is."""
-    seeds = config.get("seeds", 5)
-    return list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+def seed_list(config: Mapping, key: str = "seeds") -> list[int]:
+    """The seeds of ``config[key]`` (default 5), the one reader of every seed setting (the grid's, a study's,
+    ``--seeds``): ``5`` means seeds 0..4; a list is taken as it is; a string is a comma-separated list
+    (``"0,2,5"``, as on a command line). A string that is not one is refused (ValueError naming ``key``)."""
+    seeds = config.get(key, 5)
+    if isinstance(seeds, str):
+        try:
+            return [int(s) for s in seeds.split(",") if s.strip()]
+        except ValueError:
+            raise ValueError(f"{key} = {seeds!r}: not a comma-separated list of integers") from None
+    return list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
 
 
 def definition(config: dict, axis: str, name: str) -> dict:

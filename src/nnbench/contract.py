@@ -42,9 +42,8 @@ CROSS_KERNEL = {
 def blas() -> dict[str, str]:
     """The BLAS NumPy calls: ``{"blas": "<library> <version>", "blas_kernel": "<the kernel it chose>"}``
     as threadpoolctl reports them (OpenBLAS picks its kernel from the CPU, or from ``OPENBLAS_CORETYPE``)."""
-    from threadpoolctl import threadpool_info
-
     import numpy  # noqa: F401  (loads the BLAS library threadpoolctl inspects)
+    from threadpoolctl import threadpool_info
 
     for lib in threadpool_info():
         if lib.get("user_api") == "blas":

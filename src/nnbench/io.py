@@ -35,3 +35,35 @@ def write_json_atomic(path, obj, indent=None) -> None:
     """JSON (compact unless ``indent``), refusing NaN and infinities, written atomically."""
     separators = None if indent else (",", ":")
     write_atomic(path, json.dumps(obj, indent=indent, separators=separators, allow_nan=False) + "\n")
+
+
+def write_csv(path, table, float_format: str | None = None) -> None:
+    """A pandas table as CSV (no index, ``\\n`` line ends, floats as ``float_format`` if given), atomically."""
+    write_atomic(path, table.to_csv(index=False, lineterminator="\n", float_format=float_format))
+
+
+def read_mapping(text: str, option: str) -> dict:
+    """The value of a command-line ``option`` that takes a mapping: an inline JSON object (``{...}``), or the
+    name of a JSON file (``.json``) or YAML file (anything else). Raises ValueError naming ``option`` and the
+    value when the file is missing, does not parse, or does not hold a mapping."""
+    if text.lstrip().startswith("{"):
+        where = "inline JSON"
+        try:
+            value = json.loads(text)
+        except ValueError as err:
+            raise ValueError(f"{option}: the inline JSON does not parse: {err}") from None
+    else:
+        path = Path(text)
+        where = repr(text)
+        if not path.is_file():
+            raise ValueError(f"{option} {text!r}: no such file (give a JSON/YAML file or an inline JSON object)")
+        import yaml
+
+        try:
+            content = path.read_text(encoding="utf-8")
+            value = json.loads(content) if path.suffix == ".json" else yaml.safe_load(content)
+        except (OSError, ValueError, yaml.YAMLError) as err:
+            raise ValueError(f"{option} {text!r}: {err}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{option}: expected a mapping ({where} holds {type(value).__name__})")
+    return value

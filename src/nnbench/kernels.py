@@ -187,7 +187,7 @@ def _backward(theta, grad, Y, lo, hi, masks, use_masks, meta, fmeta, work, loss,
             penalty[r] = l2 / (2.0 * n_train) * sq
 
 
-class CompiledStep:
+class CompiledStep:  # a trainer.TrainingStep
     """A training step of ``net`` on the compiled engine (:func:`_forward`, the sigmoid output's exp and log1p
     in NumPy, :func:`_backward`), with the buffers it reuses from step to step.
 

@@ -11,12 +11,15 @@ parameter's gradient by 1/m at the end (dW = (1/m)·dZ·A_prevᵀ, as the course
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .activations import ACTIVATIONS
 from .losses import OUTPUTS
+
+ROLES = ("weight", "bias", "scale", "shift")  # what a parameter is to an optimizer (Network.layout)
 
 
 class Params(dict):
@@ -74,21 +77,30 @@ class Network:
         return self.batchnorm and layer < self.n_layers
 
     # -- parameters ---------------------------------------------------------------------------------------
-    def shapes(self) -> dict[str, tuple[int, int]]:
-        """Each parameter's per-run shape, in the course's order W1, b1, W2, b2, ... (γ, β replace the bias
-        of a normalized layer)."""
-        shapes = {}
+    def layout(self) -> dict[str, tuple[tuple[int, int], str]]:
+        """Each parameter's per-run shape and role, in the course's order W1, b1, W2, b2, ... (γ, β replace the
+        bias of a normalized layer). The roles (:data:`ROLES`) are declared here, where the parameters are made:
+        ``W`` a "weight", ``b`` a "bias", ``gamma`` a norm "scale", ``beta`` a norm "shift"."""
+        layout = {}
         for l in range(1, self.n_layers + 1):
-            shapes[f"W{l}"] = (self.sizes[l], self.sizes[l - 1])
-            for name in ("gamma", "beta") if self._bn(l) else ("b",):
-                shapes[f"{name}{l}"] = (self.sizes[l], 1)
-        return shapes
+            layout[f"W{l}"] = ((self.sizes[l], self.sizes[l - 1]), "weight")
+            for name, role in (("gamma", "scale"), ("beta", "shift")) if self._bn(l) else (("b", "bias"),):
+                layout[f"{name}{l}"] = ((self.sizes[l], 1), role)
+        return layout
+
+    def shapes(self) -> dict[str, tuple[int, int]]:
+        """Each parameter's per-run shape (:meth:`layout`)."""
+        return {k: shape for k, (shape, _) in self.layout().items()}
+
+    def roles(self) -> dict[str, str]:
+        """Each parameter's role (:meth:`layout`): what an optimizer that treats parameters apart reads."""
+        return {k: role for k, (_, role) in self.layout().items()}
 
     def offsets(self) -> dict[str, int]:
         """Where each parameter starts in a run's row of the :meth:`allocate` buffer: the weight matrices
         first (W1, W2, ...), then the rest, each row-major."""
-        shapes = self.shapes()
-        order = [k for k in shapes if k.startswith("W")] + [k for k in shapes if not k.startswith("W")]
+        shapes, roles = self.shapes(), self.roles()
+        order = [k for k in shapes if roles[k] == "weight"] + [k for k in shapes if roles[k] != "weight"]
         starts = np.cumsum([0] + [shapes[k][0] * shapes[k][1] for k in order])
         return {k: int(start) for k, start in zip(order, starts)}
 
@@ -102,22 +114,31 @@ class Network:
         return Params({k: flat[:, offsets[k]:offsets[k] + a * b].reshape(runs, a, b) for k, (a, b) in shapes.items()},
                       flat)
 
-    def groups(self, flat: np.ndarray) -> dict[str, np.ndarray]:
-        """The buffer of :meth:`allocate` as two views: all weight matrices ("W") and all the rest ("b":
-        biases, γ, β), for an optimizer that treats them apart (``by_group``: AdamW decays only "W")."""
-        n_weights = sum(a * b for k, (a, b) in self.shapes().items() if k.startswith("W"))
-        return {"W": flat[:, :n_weights], "b": flat[:, n_weights:]}
+    def groups(self, flat: np.ndarray, mask: Mapping[str, bool] | None = None) -> dict[str, np.ndarray]:
+        """The buffer of :meth:`allocate` as the fewest views an optimizer needs: ``{"all": flat}`` without a
+        ``mask``; with one (``{name: bool}``, an optimizer's mask over :meth:`roles`), ``{"masked": the
+        parameters it selects, "rest": the others}``, each one view, as the buffer holds the selected ones first.
+        A mask that selects anything but a leading run of :meth:`offsets`' order (the weights) is refused."""
+        if mask is None:
+            return {"all": flat}
+        shapes, offsets = self.shapes(), self.offsets()
+        order = sorted(shapes, key=offsets.get)
+        n_masked = sum(bool(mask[k]) for k in order)
+        if any(bool(mask[k]) != (i < n_masked) for i, k in enumerate(order)):
+            raise ValueError(f"mask {dict(mask)} does not select the leading parameters of the buffer {order}")
+        split = sum(a * b for k, (a, b) in shapes.items() if mask[k])
+        return {"masked": flat[:, :split], "rest": flat[:, split:]}
 
     def init_params(self, initializer, rngs, out: dict | None = None) -> dict[str, np.ndarray]:
         """Draw W_1, ..., W_L in order from each run's generator (biases and β zero, γ one), into ``out``
         (views from :meth:`allocate`) or into a new buffer."""
         params = out if out is not None else self.allocate(len(rngs))
-        for key, shape in self.shapes().items():
-            if key.startswith("W"):
+        for key, (shape, role) in self.layout().items():
+            if role == "weight":
                 for r, rng in enumerate(rngs):
                     params[key][r] = initializer(rng, shape)
             else:
-                params[key][...] = 1.0 if key.startswith("gamma") else 0.0
+                params[key][...] = 1.0 if role == "scale" else 0.0
         return params
 
     def init_bn_state(self, runs: int) -> dict[str, np.ndarray]:
@@ -192,11 +213,16 @@ class Network:
         total = sum(np.square(params[f"W{l}"]).sum(axis=(-2, -1)) for l in range(1, self.n_layers + 1))
         return self.l2 / (2 * n) * total
 
+    def cost_of(self, Z, Y, params, n: int | None) -> np.ndarray:
+        """The cost per run from the output layer's Z: J = (1/m) Σ loss + λ/(2n) Σ_l ‖W_l‖²_F, m = the examples
+        in Y; without ``n`` (None or 0), the mean loss alone."""
+        cost = self.loss_sum(Z, Y) / Y.shape[-1]
+        return cost + self.l2_penalty(params, n) if n else cost
+
     def cost(self, params, X, Y, *, train=False, masks=None, bn_state=None, n=None) -> np.ndarray:
-        """Mean loss over the examples plus the L2 penalty, per run."""
+        """Mean loss over the examples plus the L2 penalty (over ``n``, default the m examples), per run."""
         Z, _ = self.forward(params, X, train=train, masks=masks, bn_state=bn_state)
-        m = X.shape[-1]
-        return self.loss_sum(Z, Y) / m + self.l2_penalty(params, n or m)
+        return self.cost_of(Z, Y, params, n or X.shape[-1])
 
     # -- backward ---------------------------------------------------------------------------------------
     def backward(self, params, cache, Z_L, Y, n=None, out: Params | None = None) -> Params:

@@ -12,20 +12,44 @@ gradient, α the learning rate of this step, t the number of steps taken includi
              v̂ = v/(1 − β₁ᵗ); ŝ = s/(1 − β₂ᵗ); W ← W − α v̂ / (√ŝ + ε)   (the course's and PyTorch's)
 - adamw:     W ← W − α λ W on weight matrices only (decoupled weight decay, before the step), then adam
 
-``params`` and ``grads`` are dicts of arrays updated alike. The trainer passes every parameter as one
-group ``{"all": ...}`` (a view of its flat buffer: an update is a few whole-buffer operations), except to an
-optimizer with ``by_group = True`` (AdamW), which gets the weight matrices and the rest apart
-(``{"W": ..., "b": ...}``, ``Network.groups``).
+``params`` and ``grads`` are dicts of arrays updated alike (:class:`Optimizer`, the protocol every optimizer
+follows). An optimizer that treats some parameters apart declares a ``mask`` (optax's ``adamw(mask=...)``): a
+function of the parameters' roles (``Network.roles``: "weight", "bias", "scale", "shift") to ``{name: bool}``,
+and applies its masked transformation to the keys ``init(params, mask)`` marks True (AdamW: the decay, on the
+weights, :func:`weights_only`). The trainer passes every parameter as one group ``{"all": ...}`` (a view of
+its flat buffer: an update is a few whole-buffer operations) to an optimizer without a mask, and
+``{"masked": ..., "rest": ...}`` (``Network.groups``) to one with a mask.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 import numpy as np
 
 from .registry import check_number
+
+Mask = Callable[[Mapping[str, str]], dict[str, bool]]  # parameter roles -> which parameters a transformation acts on
+
+
+class Optimizer(Protocol):
+    """``init(params, mask=None) -> state``; ``update(params, grads, state, lr)`` updates ``params`` and ``state``
+    in place. ``mask`` (None for most): the optimizer's mask over the parameters' roles; ``init``'s ``mask``
+    argument is its value for these params (``{key: bool}``; None: every key)."""
+
+    mask: ClassVar[Mask | None]
+
+    def init(self, params: Mapping[str, np.ndarray], mask: Mapping[str, bool] | None = None) -> dict: ...
+
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray], state: dict,
+               lr: float) -> None: ...
+
+
+def weights_only(roles: Mapping[str, str]) -> dict[str, bool]:
+    """The mask of the weight matrices: True for role "weight", False for biases and norm scales and shifts."""
+    return {k: role == "weight" for k, role in roles.items()}
 
 
 def _ema(avg: np.ndarray, value: np.ndarray, beta: float, scratch: np.ndarray) -> None:
@@ -52,7 +76,9 @@ def _check_beta(name, beta):
 class SGD:
     """Plain (full- or mini-batch) gradient descent: W ← W − α g."""
 
-    def init(self, params):
+    mask: ClassVar[Mask | None] = None  # treats every parameter alike (see Optimizer)
+
+    def init(self, params, mask=None):
         return {"scratch": _scratch(params, 1)}
 
     def update(self, params, grads, state, lr):
@@ -66,11 +92,12 @@ class Momentum:
     """v ← β v + (1 − β) g; W ← W − α v (v starts at 0)."""
 
     beta: float = 0.9
+    mask: ClassVar[Mask | None] = None
 
     def __post_init__(self):
         _check_beta("beta", self.beta)
 
-    def init(self, params):
+    def init(self, params, mask=None):
         return {"v": _zeros_like(params), "scratch": _scratch(params, 1)}
 
     def update(self, params, grads, state, lr):
@@ -97,12 +124,13 @@ class RMSprop:
 
     beta: float = 0.9
     eps: float = 1e-8
+    mask: ClassVar[Mask | None] = None
 
     def __post_init__(self):
         _check_beta("beta", self.beta)
         check_number("eps", self.eps, low=0, low_open=True)
 
-    def init(self, params):
+    def init(self, params, mask=None):
         return {"s": _zeros_like(params), "scratch": _scratch(params, 2)}
 
     def update(self, params, grads, state, lr):
@@ -122,13 +150,14 @@ class Adam:
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
+    mask: ClassVar[Mask | None] = None
 
     def __post_init__(self):
         _check_beta("beta1", self.beta1)
         _check_beta("beta2", self.beta2)
         check_number("eps", self.eps, low=0, low_open=True)
 
-    def init(self, params):
+    def init(self, params, mask=None):
         return {"t": 0, "v": _zeros_like(params), "s": _zeros_like(params), "scratch": _scratch(params, 2)}
 
     def update(self, params, grads, state, lr):
@@ -149,20 +178,23 @@ class Adam:
 
 @dataclass(frozen=True)
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov & Hutter): W ← W − α λ W on the weight matrices
-    (not biases, γ or β), then the Adam step."""
+    """Adam with decoupled weight decay (Loshchilov & Hutter): W ← W − α λ W on the parameters its mask
+    selects (:func:`weights_only`: the weight matrices, not biases, γ or β), then the Adam step. ``init``'s
+    ``mask`` marks the keys that decay (None: every key, as optax's ``adamw`` without a mask)."""
 
     weight_decay: float = 0.01
-    by_group: ClassVar[bool] = True  # decays the "W" group only
+    mask: ClassVar[Mask | None] = staticmethod(weights_only)
 
     def __post_init__(self):
         super().__post_init__()
         check_number("weight_decay", self.weight_decay, low=0)
 
+    def init(self, params, mask=None):
+        return {**super().init(params), "decay": [k for k in params if mask is None or mask[k]]}
+
     def update(self, params, grads, state, lr):
-        for k, p in params.items():
-            if k.startswith("W"):
-                p -= (lr * self.weight_decay) * p
+        for k in state["decay"]:
+            params[k] -= (lr * self.weight_decay) * params[k]
         super().update(params, grads, state, lr)
 
 

@@ -105,6 +105,14 @@ class RunSpec:
             return tuple(self.keep_prob)
         return (self.keep_prob,) * len(self.hidden)
 
+    def build_network(self, n_features: int, n_classes: int):
+        """The run's :class:`~nnbench.network.Network` for data of ``n_features`` features and ``n_classes``
+        classes: one sigmoid output unit for two classes, a softmax over ``n_classes`` otherwise."""
+        from .network import Network
+
+        return Network(sizes=(n_features, *self.hidden, 1 if n_classes == 2 else n_classes),
+                       activation=self.activation, keep_prob=self.keep_probs, batchnorm=self.batchnorm, l2=self.l2)
+
     def build_initializer(self):
         return make(INITIALIZERS, "init", self.init, self.init_options)
 
@@ -115,7 +123,7 @@ class RunSpec:
         return make(SCHEDULES, "schedule", self.schedule, {"lr0": self.lr, **self.schedule_options})
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RunSpec":
+    def from_dict(cls, d: dict) -> RunSpec:
         """Build from a plain mapping (YAML/JSON), refusing unknown keys by name."""
         if not isinstance(d, dict):
             raise SpecError("spec", d, "must be a mapping of field names to values")
@@ -132,5 +140,5 @@ class RunSpec:
         d["hidden"] = list(self.hidden)
         return d
 
-    def replace(self, **changes) -> "RunSpec":
+    def replace(self, **changes) -> RunSpec:
         return dataclasses.replace(self, **changes)

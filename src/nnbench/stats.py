@@ -44,7 +44,6 @@ import pandas as pd
 from scipy import stats as _st
 
 AXES = ("init", "reg", "opt")
-CELL_KEYS = ("dataset", "init", "reg", "opt")
 
 RANK_COLUMNS = [
     "dataset", "init", "reg", "opt", "rank", "runs", "ok", "diverged", "test_mean", "test_ci_low",

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .io import write_atomic
+from .io import write_atomic, write_csv
 
 CELL_KEYS = ("dataset", "init", "reg", "opt")
 
@@ -67,8 +67,8 @@ CONFIDENCE = 0.95
 
 
 def write_csv_atomic(df: pd.DataFrame, path: str | os.PathLike) -> None:
-    """``df`` as CSV (no index), written atomically (temporary file beside it + ``os.replace``)."""
-    write_atomic(path, df.to_csv(index=False, lineterminator="\n"))
+    """``df`` as CSV (no index), written atomically (:func:`nnbench.io.write_csv`)."""
+    write_csv(path, df)
 
 
 # ----------------------------------------------------------------------------------------------

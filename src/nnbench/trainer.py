@@ -14,12 +14,13 @@ import importlib.util
 import platform
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from . import __version__, contract
 from .losses import targets
-from .network import Network
+from .network import Network, Params
 from .streams import Streams
 
 
@@ -74,14 +75,14 @@ def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, 
     caller = params
     params = _flat(net, params)
     grads = net.allocate(runs)
-    groups = net.groups if getattr(optimizer, "by_group", False) else lambda flat: {"all": flat}
-    theta_groups, grad_groups = groups(params.flat), groups(grads.flat)  # see nnbench.optimizers
-    state = optimizer.init(theta_groups)
+    mask = None if optimizer.mask is None else optimizer.mask(net.roles())  # see nnbench.optimizers
+    theta_groups, grad_groups = net.groups(params.flat, mask), net.groups(grads.flat, mask)
+    state = optimizer.init(theta_groups, None if mask is None else {"masked": True, "rest": False})
     loss = np.zeros((epochs, runs))  # per epoch, the sum over its batches of each batch's summed loss
     penalty = np.zeros((epochs, runs)) if net.l2 else None  # the L2 penalty at the epoch's last batch
     diverged_epoch = np.full(runs, -1)
     looked = 0  # epochs [0, looked) are checked
-    step = _NumpyStep(net, bn_state) if engine == "numpy" else _compiled_step(net, engine, runs, bounds)
+    step: TrainingStep = _NumpyStep(net, bn_state) if engine == "numpy" else _compiled_step(net, engine, runs, bounds)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for epoch in range(epochs):
             lr = schedule(epoch)
@@ -107,6 +108,20 @@ def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, 
         caller[key][...] = value
     return FitOutcome(_curve(_costs(loss, penalty, m, 0, looked), diverged_epoch, epochs, curve_every),
                       diverged_epoch, np.where(diverged_epoch >= 0, diverged_epoch + 1, looked))
+
+
+class TrainingStep(Protocol):
+    """One training step of an engine, on examples [lo, hi) of X (R, n_0, m) and Y (R, n_L, m):
+    ``step(params, grads, X, Y, lo, hi, masks, loss, penalty, n_train)`` adds each run's summed loss to
+    ``loss`` (R,), writes the gradients into ``grads`` (both buffers from ``Network.allocate``) and, when
+    ``penalty`` is given, the L2 penalty over ``n_train`` examples into it. ``masks(epoch_masks)`` turns an
+    epoch's dropout masks into what the step slices. Implemented by :class:`_NumpyStep` (the reference) and
+    ``kernels.CompiledStep``."""
+
+    def masks(self, masks: list | None): ...
+
+    def __call__(self, params: Params, grads: Params, X: np.ndarray, Y: np.ndarray, lo: int, hi: int, masks,
+                 loss: np.ndarray, penalty: np.ndarray | None, n_train: int) -> None: ...
 
 
 class _NumpyStep:
@@ -136,7 +151,7 @@ class _NumpyStep:
         self.cache = cache
 
 
-def _compiled_step(net: Network, engine: str, runs: int, bounds):
+def _compiled_step(net: Network, engine: str, runs: int, bounds) -> TrainingStep:
     if engine != "numba":
         raise ValueError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
     from .kernels import CompiledStep
@@ -186,23 +201,16 @@ def evaluate(net: Network, params, X, y, bn_state=None, n_train=None):
         Z, _ = net.forward(params, X, bn_state=bn_state)
         labels = Z.argmax(axis=-2) if net.output == "softmax" else (net.probabilities(Z)[:, 0, :] > 0.5)
         accuracy = (labels == y).mean(axis=-1)
-        cost = net.loss_sum(Z, targets(y, net.sizes[-1])) / X.shape[-1]
-        if n_train:
-            cost = cost + net.l2_penalty(params, n_train)
+        cost = net.cost_of(Z, targets(y, net.sizes[-1]), params, n_train)
     return accuracy, cost
 
 
 @functools.cache
 def _versions() -> tuple:
-    from importlib.metadata import PackageNotFoundError, version
+    from .provenance import package_versions
 
     found = {"nnbench": __version__, "numpy": np.__version__, "python": platform.python_version()}
-    for package in ("scipy", "scikit-learn"):
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:
-            pass
-    return tuple(found.items())
+    return tuple({**found, **package_versions(("scipy", "scikit-learn"))}.items())
 
 
 def versions() -> dict:
@@ -228,9 +236,7 @@ def run(spec, seeds=None, points=None) -> list[dict]:
     splits = [data.load(spec.dataset, spec.dataset_options, g, points) for g in streams.split]
     stack = lambda name: np.stack([getattr(s, name) for s in splits])  # noqa: E731
     X, y = stack("X_train"), stack("y_train")
-    n_classes = splits[0].n_classes
-    net = Network(sizes=(X.shape[1], *spec.hidden, 1 if n_classes == 2 else n_classes),
-                  activation=spec.activation, keep_prob=spec.keep_probs, batchnorm=spec.batchnorm, l2=spec.l2)
+    net = spec.build_network(X.shape[1], splits[0].n_classes)
     params = net.init_params(spec.build_initializer(), streams.init)
     bn_state = net.init_bn_state(len(seeds))
     start = time.perf_counter()

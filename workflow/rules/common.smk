@@ -3,10 +3,12 @@
 
 import json
 import shlex
+from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
 from nnbench.config import cell_spec, check, definition, seed_list
+from nnbench.studies import check_config as check_studies
 
 DATASETS = config["datasets"]
 INITS = config["inits"]
@@ -24,17 +26,24 @@ COURSE_EXPERIMENTS = [
 # (`pip install -e .`); with `--sdm conda`, this environment (the package added by its post-deploy script).
 CONDA_ENV = "../envs/nnbench.yaml"
 
+RESULTS = "results"
+RUNS_DIR = f"{RESULTS}/runs"
+TABLES = f"{RESULTS}/tables"
+POINTS_DIR = f"{RESULTS}/points"
 CELL = "{dataset}/{init}/{reg}/{opt}"
 TRAIN_JOB = "{dataset}/{init}/{reg}"  # a train job: its cells under every optimizer
-RUN_FILE = f"results/runs/{CELL}.json"
-POINTS_FILE = "results/points/{dataset}.npz"
-TABLES = "results/tables"
+RUN_FILE = f"{RUNS_DIR}/{CELL}.json"
+POINTS_FILE = f"{POINTS_DIR}/{{dataset}}.npz"
+
+# BLAS pinning: Snakemake's shell() itself sets OMP_NUM_THREADS, OPENBLAS_NUM_THREADS, MKL_NUM_THREADS (and the
+# GOTO, VECLIB, NUMEXPR ones) to the job's `threads:` for every command (snakemake/shell.py), so no rule repeats it.
 
 
 # Fail before any job runs: names against the registries, every cell spec resolved and validated,
 # the data files (grid data sets and football_mat) read once.
 try:
     check(config)
+    check_studies(config)  # every study's settings, against its module's defaults (nnbench.studies.STUDIES)
 except ValueError as err:
     raise WorkflowError(f"invalid config: {err}") from None
 
@@ -53,6 +62,63 @@ def seed_tables():
 
 def course_tables():
     return expand(f"{TABLES}/course_{{experiment}}.csv", experiment=COURSE_EXPERIMENTS)
+
+
+def points_files():
+    """The points of every grid data set (the report draws them under the decision boundaries)."""
+    return expand(POINTS_FILE, dataset=DATASETS)
+
+
+def final_targets():
+    """Every target of the workflow but the manifest: rule all's inputs, and the manifest's."""
+    return [
+        f"{TABLES}/runs.csv",
+        f"{TABLES}/summary.csv",
+        *seed_tables(),
+        f"{RESULTS}/benchmarks.csv",
+        *course_tables(),
+        "reports/report.html",
+        *STUDY_TABLE_FILES,
+        GRADCHECK_VERIFIED,
+    ]
+
+
+def config_as_run(wildcards):
+    """The config as run (with --config overrides), as JSON: a params value, so that a changed config
+    re-renders the report."""
+    return json.dumps(config, default=str)
+
+
+# Folders as params, derived from the rule's own files (so that they hold without a shared file system).
+def runs_dir(wildcards, input):
+    """The cell files' folder: RUN_FILE's prefix before its {dataset}/{init}/{reg}/{opt}.json part."""
+    return Path(input.cells[0]).parents[CELL.count("/")]
+
+
+def tables_dir(wildcards, input):
+    return Path(input.summary).parent
+
+
+def points_dir(wildcards, input):
+    return Path(input.points[0]).parent
+
+
+def studies_dir(wildcards, input):
+    return Path(input.studies[0]).parent
+
+
+def figures_dir(wildcards, output):
+    return Path(output.heatmaps).parent
+
+
+def output_dir(wildcards, output):
+    """The folder of the rule's first output."""
+    return Path(output[0]).parent
+
+
+def course_experiment(wildcards):
+    """The course experiment's name on the command line (gradient_checking -> gradient-checking)."""
+    return wildcards.experiment.replace("_", "-")
 
 
 def train_cells_args(wildcards):

@@ -16,8 +16,7 @@ rule course:
         CONDA_ENV
     threads: 1
     params:
-        experiment=lambda wildcards: wildcards.experiment.replace("_", "-"),
+        experiment=course_experiment,
         data=course_data_arg,
     shell:
-        "OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
         "nnbench course {params.experiment} {params.data} --out {output:q} > {log:q} 2>&1"

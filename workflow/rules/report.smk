@@ -16,6 +16,7 @@ rule report:
         course=course_tables(),
         benchmarks="results/benchmarks.csv",
         cells=cell_files(),
+        points=points_files(),
         studies=STUDY_TABLE_FILES,
     output:
         html=report("reports/report.html", caption="../report/report.rst", category="Report"),
@@ -69,11 +70,12 @@ rule report:
             labels={"table": "{name}"},
         ),
     params:
-        config=lambda wildcards: json.dumps(config, default=str),  # the config as run, with --config overrides
-        tables=lambda wildcards, input: Path(input.summary).parent,
-        runs_dir=lambda wildcards, input: Path(input.cells[0]).parents[3],
-        figures=lambda wildcards, output: Path(output.heatmaps).parent,
-        studies=lambda wildcards, input: Path(input.studies[0]).parent,
+        config=config_as_run,
+        tables=tables_dir,
+        runs_dir=runs_dir,
+        points_dir=points_dir,
+        figures=figures_dir,
+        studies=studies_dir,
         studies_benchmarks=STUDIES_BENCHMARKS,
     log:
         "logs/report.log",
@@ -83,7 +85,7 @@ rule report:
         CONDA_ENV
     threads: 2
     shell:
-        "nnbench report --tables {params.tables:q} --runs-dir {params.runs_dir:q} "
+        "nnbench report --tables {params.tables:q} --runs-dir {params.runs_dir:q} --points-dir {params.points_dir:q} "
         "--benchmarks {input.benchmarks:q} --config-json {params.config:q} "
         "--out {output.html:q} --figures-dir {params.figures:q} --tables-out {output.tables:q} "
         "--studies {params.studies:q} --studies-benchmarks {params.studies_benchmarks:q} "

@@ -19,8 +19,8 @@ rule tables:
     conda:
         CONDA_ENV
     params:
-        runs_dir=lambda wildcards, input: Path(input.cells[0]).parents[3],
-        out_dir=lambda wildcards, output: Path(output.runs).parent,
+        runs_dir=runs_dir,
+        out_dir=output_dir,
         grid=grid_args,
         bench_dir="benchmarks",
     shell:

@@ -4,7 +4,7 @@
 # (Snakemake's own work for the job, starting Python, importing NumPy) was as large as the training of a
 # cell: docs/benchmarks.md, section 3. The resolved specs are a params value, so editing a hyper-parameter
 # re-runs the jobs it touches: all of a data set's, initialization's or regularization's jobs, or, for an
-# optimizer, every job. BLAS is pinned to the job's single thread.
+# optimizer, every job. BLAS is pinned to the job's single thread (by Snakemake's shell, common.smk).
 
 
 rule points:
@@ -44,6 +44,5 @@ rule train:
         cells=train_cells_args,
         seeds=seeds_arg,
     shell:
-        "OMP_NUM_THREADS={threads} OPENBLAS_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
         "nnbench train {params.cells} --seeds {params.seeds} --points {input.points:q} --usage {output.usage:q} "
         "> {log:q} 2>&1"

@@ -53,15 +53,10 @@ def settings_of(settings: dict | None) -> dict:
 
 
 def spec_for(s: dict, init: str, activation: str, depth: int):
-    from ..spec import RunSpec
+    from . import study_spec
 
-    return RunSpec.from_dict({
-        "dataset": s["dataset"], "dataset_options": dict(s["dataset_options"]),
-        "hidden": [int(s["width"])] * int(depth), "activation": activation,
-        "init": init, "init_options": dict((s["init_options"] or {}).get(init, {})),
-        "optimizer": s["optimizer"], "optimizer_options": dict(s["optimizer_options"]), "lr": s["lr"],
-        "batch_size": s["batch_size"], "epochs": s["epochs"], "seed": 0,
-    })
+    return study_spec(s, hidden=[int(s["width"])] * int(depth), activation=activation, init=init,
+                      init_options=dict((s["init_options"] or {}).get(init, {})))
 
 
 def initial_profile(spec, seeds) -> tuple[np.ndarray, np.ndarray]:
@@ -69,16 +64,13 @@ def initial_profile(spec, seeds) -> tuple[np.ndarray, np.ndarray]:
     network, split and weights that ``nnbench.trainer.run(spec, seeds)`` starts from."""
     from .. import data
     from ..losses import targets
-    from ..network import Network
     from ..streams import Streams
 
     streams = Streams(seeds)
     splits = [data.load(spec.dataset, spec.dataset_options, g) for g in streams.split]
     X = np.stack([sp.X_train for sp in splits])
     y = np.stack([sp.y_train for sp in splits])
-    n_classes = splits[0].n_classes
-    net = Network(sizes=(X.shape[1], *spec.hidden, 1 if n_classes == 2 else n_classes),
-                  activation=spec.activation, keep_prob=spec.keep_probs, batchnorm=spec.batchnorm, l2=spec.l2)
+    net = spec.build_network(X.shape[1], splits[0].n_classes)
     params = net.init_params(spec.build_initializer(), streams.init)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         Z, cache = net.forward(params, X, train=True)
@@ -106,12 +98,11 @@ def _profile_summary(g: np.ndarray) -> dict:
 
 def run_study(settings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(runs table, layers table) of the study (see the module docstring)."""
+    from ..config import seed_list
     from ..trainer import run
 
-    from . import seeds_of
-
     s = settings_of(settings)
-    seeds = seeds_of(s["seeds"])
+    seeds = seed_list(s)
     layer_rows, run_rows = [], []
     for init, activation, depth in itertools.product(s["inits"], s["activations"], s["depths"]):
         spec = spec_for(s, init, activation, depth)
@@ -129,3 +120,14 @@ def run_study(settings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]
                              **_profile_summary(norms[r]), "epochs": res["epochs_run"],
                              "seconds": seconds / len(seeds)})
     return pd.DataFrame(run_rows, columns=RUN_COLUMNS), pd.DataFrame(layer_rows, columns=LAYER_COLUMNS)
+
+
+from . import Study, findings  # noqa: E402 - the registry's declaration, below everything it names
+
+STUDY = Study(
+    name="depth", title="Depth: vanishing and exploding gradients", defaults=DEFAULTS,
+    tables=("study_depth", "study_depth_layers"),
+    run=lambda s, config: dict(zip(("study_depth", "study_depth_layers"), run_study(s))),
+    check=settings_of, findings=findings.depth_findings, figures=findings.depth_figures, block=findings.depth_block,
+    summary=lambda t: f"{len(t['study_depth'])} runs, {len(t['study_depth_layers'])} layer rows",
+)

@@ -289,3 +289,102 @@ def benchmark_seconds(path) -> float | None:
         return float(frame["s"].iloc[0])
     except (OSError, ValueError, KeyError, IndexError, pd.errors.EmptyDataError):
         return None
+
+
+# ----------------------------------------------------------------------------------------------
+# each study's part of the report (nnbench.studies.Study: findings, figures, block), from its tables
+
+
+def gradcheck_findings(tables: dict, settings: dict) -> dict:
+    return gradcheck(tables["study_gradcheck"], settings.get("fail_on") or ["unexplained"])
+
+
+def gradcheck_figures(tables: dict, found: dict) -> dict:
+    from ..report.figures import studies as F
+
+    return {"figure": (F.study_gradcheck, tables["study_gradcheck"], found["caption"])}
+
+
+def gradcheck_block(tables: dict, found: dict) -> dict:
+    from ..report.format import _isnum
+
+    rows = [{"cell": " · ".join(str(r[c]) for c in ("dataset", "init", "reg", "opt") if str(r[c]) not in ("", "nan")),
+             "stage": r["stage"], "difference": f"{r['difference']:.2e}",
+             "d10": f"{r['difference_10eps']:.2e}" if _isnum(r["difference_10eps"]) else "—",
+             "kinks": int(r["kinks"]), "cost": f"{r['cost']:.3g}", "grad": f"{r['grad_norm']:.3g}",
+             "cause": r["cause"], "fails": r["cause"] in found["fail_on"]} for r in found["rows"]]
+    return {**{k: v for k, v in found.items() if k != "rows"}, "rows": rows[:15], "more": max(0, len(rows) - 15)}
+
+
+def depth_findings(tables: dict, settings: dict) -> dict:
+    return depth(tables["study_depth"], tables["study_depth_layers"])
+
+
+def depth_figures(tables: dict, found: dict) -> dict:
+    from ..report.figures import studies as F
+
+    return {"figure": (F.study_depth, tables["study_depth_layers"], found["caption"]),
+            "outcome": (F.study_depth_outcome, tables["study_depth"])}
+
+
+def depth_block(tables: dict, found: dict) -> dict:
+    from ..report.format import fmt_pct
+
+    per = found["table"]
+    depths = sorted(per["depth"].unique())
+    rows = []
+    for (init, act), g in per.groupby(["init", "activation"], sort=False):
+        g = g.set_index("depth")
+        rows.append({"init": init, "activation": act,
+                     "tests": [fmt_pct(g.loc[d, "test"]) if g.loc[d, "ok"] else "diverged" for d in depths],
+                     "median": f"{g.loc[depths[-1], 'median']:.2g}"})
+    return {"caption": found["caption"], "depths": depths, "rows": rows}
+
+
+def search_findings(tables: dict, settings: dict) -> dict:
+    return search(tables["study_search"], tables["study_search_trials"])
+
+
+def search_figures(tables: dict, found: dict) -> dict:
+    from ..report.figures import studies as F
+
+    return {"figure": (F.study_search, found["summary"], tables["study_search_trials"], found["caption"],
+                       METHOD_LABELS)}
+
+
+def search_block(tables: dict, found: dict) -> dict:
+    from ..report.format import fmt_acc, fmt_pct
+
+    summ = found["summary"]
+    methods = list(dict.fromkeys(summ["method"]))
+    rows = []
+    for b in found["budgets"]:
+        cells = []
+        for m in methods:
+            r = summ[(summ["method"] == m) & (summ["budget"] == b)]
+            cells.append({"val": fmt_acc(r["val"].iloc[0], r["val_high"].iloc[0]) if len(r) else "—",
+                          "test": fmt_pct(r["test"].iloc[0]) if len(r) else "—"})
+        rows.append({"budget": b, "cells": cells})
+    return {"caption": found["caption"], "seeds": found["seeds"],
+            "methods": [METHOD_LABELS.get(m, m) for m in methods], "rows": rows}
+
+
+def schedules_findings(tables: dict, settings: dict) -> dict:
+    return schedules(tables["study_schedules"])
+
+
+def schedules_figures(tables: dict, found: dict) -> dict:
+    from ..report.figures import studies as F
+
+    table = tables["study_schedules"]  # either figure may render to None (no rows of its part)
+    return {"figure": (F.study_schedules, table, found["caption"]), "batch": (F.study_batch, table)}
+
+
+def schedules_block(tables: dict, found: dict) -> dict:
+    from ..report.format import fmt_pct
+
+    final = found.get("final")
+    rows = ([{"optimizer": o, "values": [fmt_pct(final.loc[o, c]) for c in final.columns],
+              "best": found["best_schedule"][o]} for o in final.index] if final is not None else [])
+    return {"caption": found["caption"], "epochs": found["epochs"],
+            "schedules": list(final.columns) if final is not None else [], "rows": rows}

@@ -78,11 +78,7 @@ V_RISE = 3.0  # a neighbour of the curve's minimum at least this much higher: a 
 
 def network_for(spec, split):
     """The :class:`~nnbench.network.Network` that ``nnbench.trainer.run`` builds for ``spec`` on ``split``."""
-    from ..network import Network
-
-    n_out = 1 if split.n_classes == 2 else split.n_classes
-    return Network(sizes=(split.X_train.shape[0], *spec.hidden, n_out), activation=spec.activation,
-                   keep_prob=spec.keep_probs, batchnorm=spec.batchnorm, l2=spec.l2)
+    return spec.build_network(split.X_train.shape[0], split.n_classes)
 
 
 def choose_coords(shapes: dict, max_coords: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -288,3 +284,13 @@ def run_study(config: dict, settings: dict | None = None) -> pd.DataFrame:
 def failures(table: pd.DataFrame, fail_on) -> pd.DataFrame:
     """The rows whose failure cause is one that fails the workflow."""
     return table[(table["status"] == "fail") & table["cause"].isin(list(fail_on))]
+
+
+from . import Study, findings, report_failures  # noqa: E402 - the registry's declaration, below what it names
+
+STUDY = Study(
+    name="gradcheck", title="Gradient checks of every grid cell", defaults=DEFAULTS, tables=("study_gradcheck",),
+    run=lambda s, config: {"study_gradcheck": run_study(config, s)}, grid=True,
+    check=settings_of, findings=findings.gradcheck_findings, figures=findings.gradcheck_figures,
+    block=findings.gradcheck_block, failures=lambda t, s: report_failures(t["study_gradcheck"], s["fail_on"]),
+)

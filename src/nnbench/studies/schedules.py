@@ -72,28 +72,23 @@ def configurations(s: dict) -> list[tuple[str, str, str, int | None]]:
 
 
 def spec_for(s: dict, opt: str, schedule: str, batch_size, epochs: int):
-    from ..spec import RunSpec
+    from . import study_spec
 
     o = dict(s["optimizer_settings"][opt])
-    return RunSpec.from_dict({
-        "dataset": s["dataset"], "dataset_options": dict(s["dataset_options"]), "hidden": list(s["hidden"]),
-        "activation": s["activation"], "init": s["init"], "optimizer": o["optimizer"],
-        "optimizer_options": dict(o.get("optimizer_options") or {}), "lr": o["lr"],
-        "schedule": schedule, "schedule_options": dict(s["schedule_options"].get(schedule) or {}),
-        "batch_size": batch_size, "epochs": int(epochs), "seed": 0,
-    })
+    return study_spec(s, optimizer=o["optimizer"], optimizer_options=dict(o.get("optimizer_options") or {}),
+                      lr=o["lr"], schedule=schedule, schedule_options=dict(s["schedule_options"].get(schedule) or {}),
+                      batch_size=batch_size, epochs=int(epochs))
 
 
 def run_study(settings: dict | None = None) -> pd.DataFrame:
     """One row per configuration × seed × checkpoint (``COLUMNS``)."""
     from .. import data
+    from ..config import seed_list
     from ..streams import Streams
     from ..trainer import run
 
-    from . import seeds_of
-
     s = settings_of(settings)
-    seeds = seeds_of(s["seeds"])
+    seeds = seed_list(s)
     rows = []
     m_train = {}
     for part, opt, schedule, batch in configurations(s):
@@ -110,3 +105,13 @@ def run_study(settings: dict | None = None) -> pd.DataFrame:
                              "train_acc": res["train_accuracy"], "test_acc": res["test_accuracy"],
                              "train_cost": res["train_cost"], "seconds": res["seconds"]})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+from . import Study, findings  # noqa: E402 - the registry's declaration, below everything it names
+
+STUDY = Study(
+    name="schedules", title="Schedules and batch size", defaults=DEFAULTS, tables=("study_schedules",),
+    run=lambda s, config: {"study_schedules": run_study(s)},
+    check=settings_of, findings=findings.schedules_findings, figures=findings.schedules_figures,
+    block=findings.schedules_block, summary=lambda t: f"{len(t['study_schedules'])} rows",
+)

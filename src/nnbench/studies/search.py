@@ -117,14 +117,10 @@ def unit_points(method: str, k: int, seed: int) -> np.ndarray:
 
 
 def _spec(s: dict, lr: float, r: float, epochs: int, seed: int):
-    from ..spec import RunSpec
+    from . import study_spec
 
-    return RunSpec.from_dict({
-        "dataset": s["dataset"], "dataset_options": dict(s["dataset_options"]), "hidden": list(s["hidden"]),
-        "activation": s["activation"], "init": s["init"], "optimizer": s["optimizer"],
-        "optimizer_options": {s["beta_name"]: float(1 - 10 ** r)}, "lr": float(lr),
-        "batch_size": s["batch_size"], "epochs": int(epochs), "seed": int(seed),
-    })
+    return study_spec(s, optimizer_options={s["beta_name"]: float(1 - 10 ** r)}, lr=float(lr), epochs=int(epochs),
+                      seed=int(seed))
 
 
 def train(s: dict, lr: float, r: float, epochs: int, seeds: list[int]) -> list[dict]:
@@ -181,10 +177,10 @@ def halving(s: dict, k: int, seed: int, eta: int = 3) -> list[dict]:
 
 def run_study(settings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(result table, trials table); see the module docstring."""
-    from . import seeds_of
+    from ..config import seed_list
 
     s = settings_of(settings)
-    seeds, budgets = seeds_of(s["seeds"]), sorted(int(b) for b in s["budgets"])
+    seeds, budgets = seed_list(s), sorted(int(b) for b in s["budgets"])
     k_max = budgets[-1]
     trials = []
     for method in s["methods"]:
@@ -247,3 +243,15 @@ def results_table(tt: pd.DataFrame, s: dict, seeds, budgets) -> pd.DataFrame:
                     "seed_best_val": seed_best[seed], "gap_to_best": seed_best[seed] - pick("val_acc"),
                 })
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+from . import Study, findings  # noqa: E402 - the registry's declaration, below everything it names
+
+STUDY = Study(
+    name="search", title="Random vs grid search at equal budget", defaults=DEFAULTS,
+    tables=("study_search", "study_search_trials"), optional=("study_search_trials",),
+    run=lambda s, config: dict(zip(("study_search", "study_search_trials"), run_study(s))),
+    check=settings_of, findings=findings.search_findings, figures=findings.search_figures,
+    block=findings.search_block,
+    summary=lambda t: f"{len(t['study_search_trials'])} trials, {len(t['study_search'])} searches",
+)

@@ -1,0 +1,27 @@
+"""The report's figures (seaborn on matplotlib's Agg backend), one module per kind, and the process pool that
+renders them: :mod:`.base` (the :class:`Figure` record, the theme, SVG/PNG rendering), :mod:`.grid` (the grid's
+figures), :mod:`.studies` (the studies' figures), :mod:`.pool` (:class:`FigureTask`, :func:`render_figures`).
+
+Every figure function takes plain tables / arrays (never the trainer) and returns a :class:`Figure`.
+"""
+
+from .base import MAX_CURVE_POINTS, PNG_DPI, Figure, render_png, render_svg, safe_name, setup, tx
+from .grid import curve_band, decision_boundaries, heatmap, learning_curves, main_effects, overfitting_gap
+from .pool import FIGURE_COST, FigureTask, fill, render_figures
+from .studies import (
+    DIFF_FLOOR,
+    STUDY,
+    study_batch,
+    study_depth,
+    study_depth_outcome,
+    study_gradcheck,
+    study_schedules,
+    study_search,
+)
+
+__all__ = [
+    "DIFF_FLOOR", "FIGURE_COST", "MAX_CURVE_POINTS", "PNG_DPI", "STUDY", "Figure", "FigureTask", "curve_band",
+    "decision_boundaries", "fill", "heatmap", "learning_curves", "main_effects", "overfitting_gap", "render_figures",
+    "render_png", "render_svg", "safe_name", "setup", "study_batch", "study_depth", "study_depth_outcome",
+    "study_gradcheck", "study_schedules", "study_search", "tx",
+]
