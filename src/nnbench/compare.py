@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -33,7 +34,10 @@ def load_metrics(source) -> pd.DataFrame:
     elif path.suffix == ".json" and path.is_file():
         runs = read_runs([path])
     elif path.is_file():
-        runs = pd.read_csv(path)
+        try:
+            runs = pd.read_csv(path)
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+            raise ValueError(f"{str(path)!r} is not a readable CSV table ({str(err).strip()})") from None
     else:
         raise FileNotFoundError(f"{str(path)!r} is neither a results folder nor a CSV file")
     missing = [c for c in KEYS if c not in runs.columns]
@@ -72,17 +76,29 @@ def differences(a: pd.DataFrame, b: pd.DataFrame, tolerance: float = 0.0) -> lis
     return lines
 
 
+def _tolerance(text: str) -> float:
+    """``--tolerance``: a finite number >= 0 (NaN would hide every difference, a negative one invent them)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
+    return value
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="nnbench compare", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("first")
     parser.add_argument("second")
-    parser.add_argument("--tolerance", type=float, default=0.0, help="largest allowed absolute change (default 0)")
+    parser.add_argument("--tolerance", type=_tolerance, default=0.0,
+                        help="largest allowed absolute change, finite and >= 0 (default 0)")
     args = parser.parse_args(argv)
     try:
         lines = differences(load_metrics(args.first), load_metrics(args.second), args.tolerance)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"nnbench compare: error: {err}")
+    except (OSError, ValueError) as err:
+        print(f"nnbench compare: error: {err}", file=sys.stderr)
         return 2
     for line in lines:
         print(line)

@@ -6,13 +6,23 @@ import shlex
 
 from snakemake.exceptions import WorkflowError
 
-from nnbench.config import cell_spec, check, definition, seed_list
+from nnbench.config import cell_spec, check, check_files, definition, seed_list, seeds_text
+
+# The config files as written, before anything reads the config: Snakemake's loader silently keeps the last
+# of two equal keys, nnbench.config.check_files refuses them (and any YAML error), naming file and line.
+try:
+    check_files(workflow.configfiles)
+except ValueError as err:
+    raise WorkflowError(f"invalid config: {err}") from None
 
 DATASETS = config["datasets"]
 INITS = config["inits"]
 REGS = config["regs"]
 OPTIMIZERS = config["optimizers"]
-SEEDS = seed_list(config)
+try:
+    SEEDS = seed_list(config)
+except ValueError as err:
+    raise WorkflowError(f"invalid config: {err}") from None
 COURSE_EXPERIMENTS = [
     "initialization",
     "gradient_checking",
@@ -42,6 +52,11 @@ except ValueError as err:
 def cell_files():
     """Every cell file of the grid, in grid order."""
     return expand(RUN_FILE, dataset=DATASETS, init=INITS, reg=REGS, opt=OPTIMIZERS)
+
+
+def points_files():
+    """Every grid data set's points file."""
+    return expand(POINTS_FILE, dataset=DATASETS)
 
 
 def seed_tables():
@@ -85,7 +100,8 @@ def points_input(wildcards):
 
 
 def seeds_arg(wildcards):
-    return ",".join(str(seed) for seed in SEEDS)
+    """The seeds, runs of consecutive seeds as ranges (0-29999), so that the command line does not grow."""
+    return seeds_text(SEEDS)
 
 
 def course_input(wildcards):

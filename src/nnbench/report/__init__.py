@@ -36,6 +36,7 @@ import multiprocessing
 import os
 import platform
 import subprocess
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
@@ -164,23 +165,24 @@ class ReportInputs:
         self._cells: dict[tuple, dict | None] = {}
 
     def read_summary(self) -> pd.DataFrame:
-        df = pd.read_csv(self.tables / "summary.csv", keep_default_na=True)
-        for col in ("dataset", "init", "reg", "opt", "comment"):
-            if col in df.columns:
-                df[col] = df[col].astype(object).where(df[col].notna(), "")
-                df[col] = df[col].map(str)
+        from ..results import read_table
+        from ..tables import CELL_KEYS, SUMMARY_COLUMNS
+
+        df = read_table(self.tables / "summary.csv", {c: "str" if c in (*CELL_KEYS, "comment") else "number"
+                                                      for c in SUMMARY_COLUMNS})
         for col in ("runs", "ok", "diverged"):
-            df[col] = pd.to_numeric(df[col], errors="coerce").fillna(0).astype(int)
+            df[col] = df[col].fillna(0).astype(int)
         return df
 
     def read_runs(self) -> pd.DataFrame:
+        from ..results import read_table
+        from ..tables import RUN_COLUMNS
+
         path = self.tables / "runs.csv"
         if not path.is_file():
             return pd.DataFrame(columns=["dataset", "init", "reg", "opt", "seed", "status", "test_acc"])
-        df = pd.read_csv(path)
-        for col in ("dataset", "init", "reg", "opt", "status"):
-            df[col] = df[col].map(str)
-        return df
+        text = ("dataset", "init", "reg", "opt", "status", "config_hash")
+        return read_table(path, {c: "str" if c in text else "number" for c in RUN_COLUMNS})
 
     def read_benchmarks(self) -> pd.DataFrame | None:
         if not self.benchmarks_path.is_file():
@@ -198,12 +200,11 @@ class ReportInputs:
     def cell(self, dataset, init, reg, opt) -> dict | None:
         key = (dataset, init, reg, opt)
         if key not in self._cells:
+            from ..results import read_cell
+
             path = self.runs_dir / dataset / init / reg / f"{opt}.json"
-            try:
-                with open(path, encoding="utf-8") as fh:
-                    self._cells[key] = json.load(fh)
-            except (OSError, ValueError):
-                self._cells[key] = None
+            # a missing cell is left out of its figure; a damaged one is refused (naming it), never drawn
+            self._cells[key] = read_cell(path, from_path=True) if path.is_file() else None
         return self._cells[key]
 
 
@@ -1004,8 +1005,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"{inputs.tables / 'summary.csv'} not found (run `nnbench tables` first)")
     source = args.config_json if args.config_json and not args.config_json.lstrip().startswith("{") else \
         ("inline --config-json" if args.config_json else "")
-    html, extras = build_report(inputs, test=args.test, alpha=args.alpha, with_points=not args.no_points,
-                                title=args.title, config_source=source, jobs=args.jobs)
+    from ..results import ResultFileError
+
+    try:
+        html, extras = build_report(inputs, test=args.test, alpha=args.alpha, with_points=not args.no_points,
+                                    title=args.title, config_source=source, jobs=args.jobs)
+    except ResultFileError as err:
+        print(f"nnbench report: error: {err}", file=sys.stderr)
+        return 2
     out = Path(args.out)
     write_atomic(out, html)
     if args.figures_dir:

@@ -42,15 +42,20 @@ def load_config(text: str) -> dict:
     if text.lstrip().startswith("{"):
         config = json.loads(text)
     else:
-        import yaml
+        from ..config import load_yaml
 
         path = Path(text)
         if not path.is_file():
             raise ValueError(f"--config-json {text!r}: no such file (give a file or an inline JSON object)")
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        config = load_yaml(path)
     if not isinstance(config, dict):
         raise ValueError("--config-json: expected a mapping")
     return config
+
+
+# The columns `studies verify` reads from a gradient-check table.
+VERIFY_COLUMNS = {"dataset": "str", "init": "str", "reg": "str", "opt": "str", "stage": "str", "status": "str",
+                  "cause": "str", "difference": "number"}
 
 
 def settings(config: dict, name: str) -> dict:
@@ -146,8 +151,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if not args.table:
             parser.error("verify needs --table")
+        from ..results import read_table
+
         fail_on = gradcheck.settings_of(settings(config, "gradcheck"))["fail_on"]
-        table = pd.read_csv(args.table, keep_default_na=False, na_values=[""])
+        try:
+            table = read_table(args.table, VERIFY_COLUMNS, fix="give the table `nnbench studies gradcheck` wrote")
+        except ValueError as err:
+            print(f"nnbench studies: error: {err}", file=sys.stderr)
+            return 2
         if report_failures(table, fail_on):
             return 1
         write_atomic(args.out, f"{args.table}: no gradient check failed for a cause in {list(fail_on)}\n")
