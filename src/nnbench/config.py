@@ -83,29 +83,28 @@ class UniqueKeyLoader(yaml.SafeLoader):
                 continue  # PyYAML's own error follows
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping", node.start_mark,
-                    f"found duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark)
+                    None, None, f"found duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark)
             seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
 
 
 def load_yaml(path):
-    """A YAML (or JSON) config or spec file, refusing duplicate keys; every error is a :class:`SpecError`
-    naming the file and the line (``config/ci.yaml:12:3: found duplicate key 'lr'``)."""
+    """A YAML (or JSON) config or spec file, refusing duplicate keys; every error is a ``ValueError`` naming
+    the file and the line (``config/ci.yaml:12:3: found duplicate key 'lr' (first at line 9)``)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        raise SpecError(str(path), "", f"cannot be read ({err})") from None
+        raise ValueError(f"{path}: cannot be read ({err})") from None
     try:
         return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise SpecError(where, "", f"{err.problem or err}" + (f" ({err.context})" if err.context else "")) \
+        raise ValueError(f"{where}: {err.problem or err}" + (f" ({err.context})" if err.context else "")) \
             from None
     except yaml.YAMLError as err:
-        raise SpecError(str(path), "", f"is not valid YAML ({err})") from None
+        raise ValueError(f"{path}: not valid YAML ({err})") from None
 
 
 def check_files(paths) -> None:

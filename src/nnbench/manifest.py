@@ -44,11 +44,12 @@ def sha256(path, chunk: int = 1 << 20) -> str:
 
 def _is_cell_file(rel: str) -> bool:
     parts = rel.split("/")
-    return parts[0] == "runs" and len(parts) == 6 and rel.endswith(".json")
+    return parts[0] == "runs" and len(parts) == 5 and rel.endswith(".json")  # runs/{dataset}/{init}/{reg}/{opt}.json
 
 
-def build(root, exclude=()) -> dict:
-    """The manifest of every regular file under ``root`` except the paths in ``exclude``."""
+def build(root, exclude=(), verify_cells: bool = True) -> dict:
+    """The manifest of every regular file under ``root`` except the paths in ``exclude``; each cell file
+    verified and listed with its digest (unless not ``verify_cells``: a bare listing, for ``--check``)."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"manifest root {str(root)!r} is not a folder")
@@ -62,7 +63,7 @@ def build(root, exclude=()) -> dict:
                 continue
             rel = path.relative_to(root).as_posix()
             entry = {"path": rel, "bytes": path.stat().st_size, "sha256": sha256(path)}
-            if _is_cell_file(rel):
+            if verify_cells and _is_cell_file(rel):
                 entry["digest"] = read_cell(path, from_path=True)["digest"]
             files.append(entry)
     files.sort(key=lambda f: f["path"])
@@ -134,7 +135,7 @@ def main(argv=None) -> int:
         if args.check:
             manifest = read_manifest(args.check)
             lines = verify(manifest, args.root)
-            new = build(args.root, exclude=[args.check])
+            new = build(args.root, exclude=[args.check], verify_cells=False)
             known = {f["path"] for f in manifest["files"]}
             lines += [f"{f['path']}: not in the manifest" for f in new["files"] if f["path"] not in known]
             for line in lines:

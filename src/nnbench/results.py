@@ -134,6 +134,10 @@ def _check_run(i: int, run, where: str) -> str | None:
     return None
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def read_cell(path, *, expect: Mapping | None = None, config_hash: str | None = None,
               seeds: Sequence[int] | None = None, from_path: bool = False) -> dict:
     """One cell file, verified (see the module docstring), as its record.
@@ -151,10 +155,12 @@ def read_cell(path, *, expect: Mapping | None = None, config_hash: str | None = 
     except (OSError, UnicodeDecodeError) as err:
         raise ResultFileError(path, f"unreadable ({err})", fix) from None
     try:
-        record = json.loads(text)
+        record = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as err:
-        what = "truncated" if err.pos >= len(text.rstrip()) else "not valid JSON"
+        what = "truncated" if not text.rstrip().endswith("}") else "not valid JSON"
         raise ResultFileError(path, f"{what} (line {err.lineno}, column {err.colno}: {err.msg})", fix) from None
+    except ValueError as err:
+        raise ResultFileError(path, f"not valid JSON ({err})", fix) from None
     if not isinstance(record, dict):
         raise ResultFileError(path, "is not a cell record (a JSON object)", fix)
     schema = record.get("schema")
