@@ -307,16 +307,16 @@ def test_9_compare_refuses_a_bad_tolerance(results, tolerance):
 
 @pytest.mark.parametrize("text", ["{}", "not json", "[]", '{"schema": "nnbench.manifest/2"}',
                                   '{"schema": "nnbench.manifest/2", "files": [{"path": "x"}]}',
-                                  '{"schema": "nnbench.manifest/2", "files": [{"path": "../x", "bytes": 1, '
-                                  '"sha256": "0"}]}'])
+                                  ('{"schema": "nnbench.manifest/2", "files": [{"path": "../x", "bytes": 1, '
+                                   '"sha256": "0"}]}')])
 def test_9_manifest_check_of_a_fake_manifest_is_one_line(results, tmp_path, text):
     fake = tmp_path / "fake.json"
     fake.write_text(text)
     one_line_error(nnbench("manifest", "--root", results, "--check", fake), fake)
 
 
-@pytest.mark.parametrize("text", ["a,b\n1,2\n", "", "dataset,init,reg,opt,stage,status,cause,difference\n"
-                                                    "c,h,n,a,init,pass,,big\n"])
+@pytest.mark.parametrize("text", ["a,b\n1,2\n", "", ("dataset,init,reg,opt,stage,status,cause,difference\n"
+                                                     "c,h,n,a,init,pass,,big\n")])
 def test_9_studies_verify_of_a_wrong_table_is_one_line(tmp_path, text):
     table = tmp_path / "t.csv"
     table.write_text(text)
@@ -344,7 +344,7 @@ SMALL = {
 
 def snakemake(wf, *args):
     proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "small.yaml",
-                           *args], cwd=wf, capture_output=True, text=True, timeout=900)
+                           *args], cwd=wf, capture_output=True, text=True, timeout=900, check=False)
     return proc, proc.stdout + proc.stderr
 
 
@@ -354,6 +354,7 @@ def finished(tmp_path_factory):
     from test_reliability import copy_workflow, write_yaml
 
     wf = copy_workflow(tmp_path_factory.mktemp("finished") / "wf")
+    shutil.copytree(ROOT / "profiles", wf / "profiles")  # the workflow profile: show-failed-logs
     write_yaml(wf / "small.yaml", SMALL)
     proc, out = snakemake(wf)
     assert proc.returncode == 0, out[-6000:]
@@ -379,7 +380,9 @@ def test_6_a_deleted_cell_file_is_remade_by_the_next_run(wf):
     proc, out = snakemake(wf)
     assert proc.returncode == 0, out[-4000:]
     after = json.loads(cell.read_text())
-    strip = lambda rec: [{k: v for k, v in r.items() if k not in ("seconds", "versions")} for r in rec["runs"]]  # noqa: E731
+    def strip(record):
+        return [{k: v for k, v in r.items() if k not in ("seconds", "versions")} for r in record["runs"]]
+
     assert strip(after) == strip(before)  # the same numbers, re-made
     ok, text = _verified(wf)
     assert ok, text
@@ -442,6 +445,6 @@ def test_5_garbage_in_runs_csv_refused_by_the_report_then_remade(wf):
 def test_7_duplicate_keys_in_a_configfile_are_refused_before_any_job(wf, tmp_path):
     (wf / "dup.yaml").write_text("seeds: 2\nseeds: 3\n")
     proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", "small.yaml", "dup.yaml"],
-                          cwd=wf, capture_output=True, text=True, timeout=600)
+                          cwd=wf, capture_output=True, text=True, timeout=600, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "dup.yaml:2:1: found duplicate key 'seeds'" in out, out[-3000:]

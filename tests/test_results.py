@@ -9,8 +9,18 @@ import numpy as np
 import pytest
 
 from nnbench import data
-from nnbench.results import (CELL_SCHEMA, ResultFileError, canonical_json, cell_digest, cell_labels, cell_record,
-                             read_cell, read_cells, read_points_file, read_table)
+from nnbench.results import (
+    CELL_SCHEMA,
+    ResultFileError,
+    canonical_json,
+    cell_digest,
+    cell_labels,
+    cell_record,
+    read_cell,
+    read_cells,
+    read_points_file,
+    read_table,
+)
 
 CELL = {"dataset": "circles", "init": "he", "reg": "none", "opt": "adam"}
 

@@ -28,7 +28,6 @@ Comments (``summary.csv`` and the seed-shaped tables), derived from the numbers:
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
