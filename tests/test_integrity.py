@@ -405,7 +405,7 @@ def test_4_corrupt_points_refused_then_remade_by_the_command_it_names(wf):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("damage,needle", [
-    ("copy", "holds the cell"), ("edit", "does not match its digest"), ("truncate", "truncated"),
+    ("copy", "holds the cell"), ("edit", "content does not match its digest"), ("truncate", "truncated"),
 ])
 def test_1_2_3_damaged_cell_refused_by_the_workflow_then_remade(wf, damage, needle):
     cells = wf / "results/runs/circles/he/none"
