@@ -141,6 +141,7 @@ def read_runs(paths: Iterable[str | os.PathLike], config: Mapping | None = None,
     """
     from .results import ResultFileError, read_cells
 
+    paths = list(paths)
     records = read_cells(paths, from_path=from_path)
     for path, record in zip(paths, records):
         if not isinstance(record.get("cell"), dict) or any(k not in record["cell"] for k in CELL_KEYS):

@@ -320,9 +320,11 @@ def _fill(obj, rendered: Mapping):
 
 
 def course_section(inputs: ReportInputs) -> dict:
+    from ..results import read_table
+
     tables = []
     for experiment, path in inputs.course_files():
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        df = read_table(path, {"experiment": "str", "model": "str"}).fillna("")
         kind = "difference" if "difference" in df.columns else "accuracy"
         metrics = ([("difference", "difference")] if kind == "difference"
                    else [("train", "train_accuracy"), ("test", "test_accuracy")])
