@@ -34,6 +34,8 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/manifest.smk"
 
 
+# The intermediates (points and cell files) are targets too: Snakemake re-makes a missing file only when a
+# target needs it, and a deleted intermediate whose consumers are up to date would otherwise stay missing.
 rule all:
     default_target: True
     input:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nnbench.results import cell_record
 from nnbench.studies import depth, gradcheck, search
 
 TINY_GRID = {
@@ -158,8 +159,8 @@ def write_cells(root: Path) -> list[Path]:
                             "versions": {"nnbench": "0.1.0", "numpy": np.__version__, "python": "3.11"},
                         }  # fmt: skip
                         runs.append(run)
-                    cell = {"schema": "nnbench.cell/1", "cell": {"dataset": ds, "init": init, "reg": reg, "opt": opt},
-                            "config_hash": f"{ds}-{init}-{reg}-{opt}", "runs": runs}
+                    cell = cell_record({"dataset": ds, "init": init, "reg": reg, "opt": opt},
+                                       f"{ds}-{init}-{reg}-{opt}", runs)
                     path = root / "runs" / ds / init / reg / f"{opt}.json"
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_text(json.dumps(cell))

@@ -17,7 +17,7 @@ def test_train_writes_a_cell_file(tmp_path):
     assert main(["train", "--spec", json.dumps(SPEC), "--seeds", "0,1,2", "--cell", "dataset=circles,opt=adam",
                  "--out", str(out)]) == 0
     cell = json.loads(out.read_text())
-    assert cell["schema"] == "nnbench.cell/1" and cell["cell"] == {"dataset": "circles", "opt": "adam"}
+    assert cell["schema"] == "nnbench.cell/2" and cell["cell"] == {"dataset": "circles", "opt": "adam"}
     assert [r["seed"] for r in cell["runs"]] == [0, 1, 2]
     assert len(cell["config_hash"]) == 64
     assert not [p for p in out.parent.iterdir() if p.name != "cell.json"]  # no temporary file left

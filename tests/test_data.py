@@ -303,3 +303,41 @@ def test_missing_label_column_name(tmp_path):
 
 def test_module_api():
     assert set(data.__all__) >= {"Split", "DATASETS", "load", "check_options", "grid_2d"}
+
+
+# -------------------------------------------------------------- CSV labels and delimiters (issue 18, finding 8)
+
+
+def _two_class_rows(sep, blank_at=None):
+    rows = [f"{i / 10}{sep}{(i * 7 % 10) / 10}{sep}{'' if i == blank_at else i % 2}" for i in range(20)]
+    return f"x1{sep}x2{sep}label\n" + "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("blank_at", [0, 7, 19])
+def test_a_blank_label_is_refused_naming_file_row_and_column(tmp_path, blank_at):
+    path = tmp_path / "d.csv"
+    path.write_text(_two_class_rows(",", blank_at))
+    with pytest.raises(ValueError, match=rf"d.csv'?: row {blank_at + 2}, column 'label' \(the label\) is blank"):
+        data.load("file", {"path": str(path)}, np.random.default_rng(0))
+
+
+def test_a_blank_label_without_header_names_the_column_number(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("0.1,0.2,1\n0.3,0.4,\n0.5,0.6,0\n")
+    with pytest.raises(ValueError, match=r"row 2, column 3 \(the label\) is blank"):
+        data.load("file", {"path": str(path), "test_fraction": 0.34}, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|", ","])
+def test_the_delimiter_is_sniffed(tmp_path, sep):
+    path = tmp_path / "d.csv"
+    path.write_text(_two_class_rows(sep))
+    split = data.load("file", {"path": str(path)}, np.random.default_rng(0))
+    assert split.n_features == 2 and split.n_classes == 2
+
+
+def test_an_unknown_delimiter_is_named_in_the_error(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text(_two_class_rows(" "))
+    with pytest.raises(ValueError, match="delimiter may be a comma, semicolon, tab or '|'"):
+        data.load("file", {"path": str(path)}, np.random.default_rng(0))

@@ -46,6 +46,7 @@ import pytest
 import yaml
 
 from nnbench.compare import KERNEL, KEYS, METRICS, differences, load_metrics, same_kernel
+from nnbench.results import cell_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "reference" / "ci_runs.csv"
@@ -545,6 +546,7 @@ def test_compare_prints_the_cells_that_differ(uninterrupted, tmp_path):
     cell = json.loads(path.read_text())
     before = cell["runs"][1]["test_accuracy"]
     cell["runs"][1]["test_accuracy"] = before + 0.01
+    cell["digest"] = cell_digest(cell)  # another result set, not a damaged one (that is refused: test_integrity)
     path.write_text(json.dumps(cell))
     moved = subprocess.run([*cli, uninterrupted / "results", other], capture_output=True, text=True)
     assert moved.returncode == 1, moved.stdout + moved.stderr

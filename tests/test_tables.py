@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from nnbench import tables
+from nnbench.results import cell_record
 
 HIDDEN = [10, 5]  # -> "3-layer NN"
 
@@ -23,13 +24,13 @@ def make_run(seed, status="ok", train=None, test=None, *, epochs=50):
         "status": status,
         "diverged_epoch": None if ok else 7,
         "epochs_run": epochs if ok else 8,
-        # a diverged record that still carries numbers: tables must ignore them
-        "train_accuracy": train if ok else 0.99,
+        # a diverged record carries no accuracies (nnbench.results refuses one that does)
+        "train_accuracy": train if ok else None,
         "val_accuracy": None,
-        "test_accuracy": test if ok else 0.99,
+        "test_accuracy": test if ok else None,
         "train_cost": 0.1 if ok else None,
         "test_cost": 0.2 if ok else None,
-        "cost_curve": [0.7, 0.3, 0.1] if ok else [0.7, 5.0, float("inf")],
+        "cost_curve": [0.7, 0.3, 0.1] if ok else [0.7, 5.0],
         "curve_every": 1,
         "seconds": 0.5,
         "boundary": None,
@@ -40,12 +41,8 @@ def make_run(seed, status="ok", train=None, test=None, *, epochs=50):
 def write_cell(root, dataset, init, reg, opt, runs):
     path = root / dataset / init / reg / f"{opt}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    cell = {
-        "schema": "nnbench.cell/1",
-        "cell": {"dataset": dataset, "init": init, "reg": reg, "opt": opt},
-        "config_hash": f"hash-{dataset}-{init}-{reg}-{opt}",
-        "runs": runs,
-    }
+    cell = cell_record({"dataset": dataset, "init": init, "reg": reg, "opt": opt},
+                       f"hash-{dataset}-{init}-{reg}-{opt}", runs)
     path.write_text(json.dumps(cell))
     return path
 
@@ -92,8 +89,9 @@ def test_runs_columns_and_rows(runs):
 def test_diverged_runs_have_no_accuracies(runs):
     div = runs[runs["status"] == "diverged"]
     assert len(div) == 1 + 3 + 2
-    for col in ("train_acc", "val_acc", "test_acc", "train_cost", "test_cost", "final_cost"):
+    for col in ("train_acc", "val_acc", "test_acc", "train_cost", "test_cost"):
         assert div[col].isna().all(), col
+    assert (div["final_cost"] == 5.0).all()  # the last (finite) cost of the partial curve
     assert div["diverged_epoch"].eq(7).all()
     ok = runs[runs["status"] == "ok"]
     assert ok[["train_acc", "test_acc"]].notna().all().all()

@@ -23,23 +23,34 @@ def _load_spec(text: str) -> dict:
     return read_mapping(text, "--spec")
 
 
+def _check_out(path: str) -> None:
+    """Refuse an ``--out`` that cannot be written, before any training: a folder, or a place this user
+    cannot create a file in."""
+    import os
+
+    out = Path(path)
+    if out.is_dir():
+        raise SpecError("--out", path, "is a folder; give the path of the JSON file to write")
+    parent = next((p for p in (out.parent, *out.parent.parents) if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise SpecError("--out", path, f"{str(parent)!r} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise SpecError("--out", path, f"cannot write in {str(parent)!r} (permission denied)")
+
+
 def _seeds(text: str) -> list[int]:
+    """``--seeds 0,1,5`` or with inclusive ranges ``0-29999`` (:func:`nnbench.config.seed_list`)."""
     from .config import seed_list
 
-    try:
-        seeds = seed_list({"--seeds": text}, "--seeds")
-    except ValueError:
-        raise SpecError("--seeds", text, "must be comma-separated non-negative integers") from None
-    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
-        raise SpecError("--seeds", text, "must be distinct non-negative integers")
-    return seeds
+    return seed_list({"--seeds": text}, "--seeds")
 
 
 def cmd_train(args) -> int:
     """Train each ``--spec`` (with its ``--cell`` labels and ``--out`` file, given in the same order) for the
     seeds, one cell after the other in this process. Every spec is checked before the first trains."""
-    from .config import spec_hash
+    from .config import check_epochs, spec_hash
     from .io import write_json_atomic
+    from .results import cell_labels, cell_record
     from .spec import RunSpec
     from .trainer import run
 
@@ -57,6 +68,13 @@ def cmd_train(args) -> int:
                 raw[flag] = value
         specs.append(RunSpec.from_dict(raw))
     seeds = _seeds(args.seeds) if args.seeds else None
+    for spec in specs:
+        check_epochs("epochs", spec.epochs, len(seeds or [spec.seed]))
+    cells = [cell_labels(text) for text in args.cell] if args.cell else None
+    for out in args.out or ():
+        _check_out(out)
+    if args.out and len(set(map(str, args.out))) != len(args.out):
+        raise SpecError("--out", args.out, "names the same file twice")
     data_of = lambda spec: (spec.dataset, json.dumps(spec.dataset_options, sort_keys=True))  # noqa: E731
     points = {}
     if args.points:
@@ -66,11 +84,9 @@ def cmd_train(args) -> int:
             if data_of(spec) not in points:
                 points[data_of(spec)] = read_points(args.points, spec.dataset, spec.dataset_options)
     for i, spec in enumerate(specs):
-        cell = dict(kv.split("=", 1) for kv in args.cell[i].split(",")) if args.cell else None
         results = run(spec, seeds or [spec.seed], points.get(data_of(spec)))
-        record = {"schema": "nnbench.cell/1", "cell": cell,
-                  "config_hash": spec_hash({k: v for k, v in spec.to_dict().items() if k != "seed"}),
-                  "runs": results}
+        record = cell_record(cells[i] if cells else None,
+                             spec_hash({k: v for k, v in spec.to_dict().items() if k != "seed"}), results)
         if args.out:
             write_json_atomic(args.out[i], record)
         label = f"{args.cell[i]}: " if args.cell else ""
@@ -176,7 +192,7 @@ def main(argv=None) -> int:
     args.started = started
     try:
         return args.func(args)
-    except (SpecError, FileNotFoundError, ValueError) as err:
+    except (SpecError, OSError, ValueError) as err:
         print(f"nnbench {args.command}: error: {err}", file=sys.stderr)
         return 2
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -41,7 +42,10 @@ def load_metrics(source) -> pd.DataFrame:
     elif path.suffix == ".json" and path.is_file():
         runs = read_runs([path])
     elif path.is_file():
-        runs = pd.read_csv(path)
+        try:
+            runs = pd.read_csv(path)
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+            raise ValueError(f"{str(path)!r} is not a readable CSV table ({str(err).strip()})") from None
     else:
         raise FileNotFoundError(f"{str(path)!r} is neither a results folder nor a CSV file")
     missing = [c for c in KEYS if c not in runs.columns]
@@ -106,6 +110,17 @@ def differences(a: pd.DataFrame, b: pd.DataFrame, tolerance: float | None = 0.0)
     return lines
 
 
+def _tolerance(text: str) -> float:
+    """``--tolerance``: a finite number >= 0 (NaN would hide every difference, a negative one invent them)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
+    return value
+
+
 def largest_changes(a: pd.DataFrame, b: pd.DataFrame) -> dict[str, float]:
     """Per numeric metric, the largest absolute change of a run present in both (NaN on both sides: none)."""
     both = a.index.intersection(b.index)
@@ -123,15 +138,16 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("first")
     parser.add_argument("second")
-    parser.add_argument("--tolerance", type=float, default=None,
-                        help="largest allowed absolute change of every metric (default: the numerical contract's: "
-                             "0 on the same BLAS kernel, nnbench.contract.CROSS_KERNEL across kernels)")
+    parser.add_argument("--tolerance", type=_tolerance, default=None,
+                        help="largest allowed absolute change of every metric, finite and >= 0 (default: the "
+                             "numerical contract's: 0 on the same BLAS kernel, nnbench.contract.CROSS_KERNEL across "
+                             "kernels)")
     args = parser.parse_args(argv)
     try:
         a, b = load_metrics(args.first), load_metrics(args.second)
         lines = differences(a, b, args.tolerance)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"nnbench compare: error: {err}")
+    except (OSError, ValueError) as err:
+        print(f"nnbench compare: error: {err}", file=sys.stderr)
         return 2
     if args.tolerance is None:
         ka, kb = ", ".join(sorted(kernels(a))), ", ".join(sorted(kernels(b)))

@@ -171,18 +171,26 @@ def _breast_cancer(o: dict) -> Raw:
 
 
 def _read_csv(path: str, label_column: int | str) -> Raw:
-    """Numeric CSV, comma-separated, samples as rows; the first row is a header when
-    ``label_column`` is a name or any of its feature cells is not a number."""
+    """Numeric CSV, samples as rows; the first row is a header when ``label_column`` is a name or any of its
+    feature cells is not a number. The delimiter (comma, semicolon, tab or ``|``) is sniffed from the first
+    lines (``csv.Sniffer``); a blank label is refused, naming its row and column."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = [[c.strip() for c in r] for r in csv.reader(f) if any(c.strip() for c in r)]
+            text = f.read()
+        try:
+            delimiter = csv.Sniffer().sniff(text[:65536], delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+        rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text), delimiter=delimiter)
+                if any(c.strip() for c in r)]
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise ValueError(f"data file {path!r} is not a readable CSV file: {e}") from None
     if not rows:
         raise ValueError(f"data file {path!r} is empty")
     width = len(rows[0])
     if width < 2:
-        raise ValueError(f"data file {path!r} needs at least 2 columns (features and a label), has {width}")
+        raise ValueError(f"data file {path!r} needs at least 2 columns (features and a label), has {width} "
+                         f"(separated by {delimiter!r}; the delimiter may be a comma, semicolon, tab or '|')")
     for i, r in enumerate(rows):
         if len(r) != width:
             raise ValueError(f"data file {path!r}: row {i + 1} has {len(r)} columns, the first row has {width}")
@@ -214,6 +222,10 @@ def _read_csv(path: str, label_column: int | str) -> Raw:
         except ValueError:
             raise ValueError(f"data file {path!r}: row {i + 1 + header} has a non-numeric feature: {r}") from None
     labels = [r[col] for r in body]
+    for i, label in enumerate(labels):
+        if not label:
+            where = repr(rows[0][col]) if header else f"{col + 1}"
+            raise ValueError(f"data file {path!r}: row {i + 1 + header}, column {where} (the label) is blank")
     y = np.array([float(v) for v in labels]) if all(map(number, labels)) else np.array(labels)
     return Raw(X, y, feature_names=names)
 
@@ -483,19 +495,20 @@ def save_points(path, name: str, options: Mapping | None) -> None:
 
 def read_points(path, name: str, options: Mapping | None) -> Raw:
     """The points saved by :func:`save_points`, refusing a file made for another data set or options."""
+    from .results import ResultFileError, read_points_file, remake_fix
+
     o = check_options(name, options)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as e:
-        raise ValueError(f"points file {str(path)!r} is not readable: {e}") from None
+    arrays = read_points_file(path)
     key = str(arrays.pop("_key", ""))
     if key != _points_key(name, o):
-        raise ValueError(f"points file {str(path)!r} holds {key or 'unknown points'}, "
-                         f"not {_points_key(name, o)}")
+        raise ResultFileError(path, f"holds {key or 'unknown points'}, not {_points_key(name, o)}",
+                              remake_fix(path))
     if "feature_names" in arrays:
         arrays["feature_names"] = tuple(arrays["feature_names"].tolist())
-    return Raw(**arrays)
+    try:
+        return Raw(**arrays)
+    except TypeError as err:
+        raise ResultFileError(path, f"does not hold a data set's arrays ({err})", remake_fix(path)) from None
 
 
 def load(name: str, options: Mapping | None, rng: np.random.Generator, points: Raw | None = None) -> Split:

@@ -57,12 +57,11 @@ def read_mapping(text: str, option: str) -> dict:
         where = repr(text)
         if not path.is_file():
             raise ValueError(f"{option} {text!r}: no such file (give a JSON/YAML file or an inline JSON object)")
-        import yaml
+        from .config import load_yaml  # refuses duplicate keys; errors name the file and line
 
         try:
-            content = path.read_text(encoding="utf-8")
-            value = json.loads(content) if path.suffix == ".json" else yaml.safe_load(content)
-        except (OSError, ValueError, yaml.YAMLError) as err:
+            value = json.loads(path.read_text(encoding="utf-8")) if path.suffix == ".json" else load_yaml(path)
+        except (OSError, ValueError) as err:
             raise ValueError(f"{option} {text!r}: {err}") from None
     if not isinstance(value, dict):
         raise ValueError(f"{option}: expected a mapping ({where} holds {type(value).__name__})")

@@ -28,9 +28,9 @@ Comments (``summary.csv`` and the seed-shaped tables), derived from the numbers:
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -98,18 +98,12 @@ def cell_paths(
     return [root / d / i / r / f"{o}.json" for d in datasets for i in inits for r in regs for o in opts]
 
 
-def read_cell(path: str | os.PathLike) -> list[dict]:
-    """One cell file -> one row per run (the ``runs.csv`` columns plus ``layers``)."""
-    with open(path, encoding="utf-8") as fh:
-        cell = json.load(fh)
-    if cell.get("schema") != "nnbench.cell/1":
-        raise ValueError(f"{path}: schema is {cell.get('schema')!r}, expected 'nnbench.cell/1'")
-    try:
-        key = {k: str(cell["cell"][k]) for k in CELL_KEYS}
-    except (KeyError, TypeError) as err:
-        raise ValueError(f"{path}: 'cell' must name {', '.join(CELL_KEYS)}") from err
+def cell_rows(record: Mapping) -> list[dict]:
+    """One verified cell record (:func:`nnbench.results.read_cell`) -> one row per run (the ``runs.csv``
+    columns plus ``layers``)."""
+    key = {k: str(record["cell"][k]) for k in CELL_KEYS}
     rows = []
-    for run in cell.get("runs", []):
+    for run in record["runs"]:
         spec = run.get("spec") or {}
         ok = run.get("status") == "ok"
         curve = run.get("cost_curve") or []
@@ -130,7 +124,7 @@ def read_cell(path: str | os.PathLike) -> list[dict]:
                 "epochs_run": run.get("epochs_run"),
                 "diverged_epoch": diverged_epoch,
                 "seconds": _number(run.get("seconds")),
-                "config_hash": cell.get("config_hash", ""),
+                "config_hash": record.get("config_hash", ""),
                 "blas_kernel": (run.get("versions") or {}).get("blas_kernel", ""),
                 "layers": len(spec.get("hidden") or ()) + 1,
             }
@@ -138,12 +132,25 @@ def read_cell(path: str | os.PathLike) -> list[dict]:
     return rows
 
 
-def read_runs(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
+def read_runs(paths: Iterable[str | os.PathLike], config: Mapping | None = None,
+              from_path: bool = False) -> pd.DataFrame:
     """Cell files -> runs DataFrame (one row per run, file order; ``RUN_COLUMNS`` + ``layers``).
 
-    Accuracies and costs of diverged runs are NaN whatever the record says.
+    Every file is verified first (:func:`nnbench.results.read_cell`: digest, cell identity, one run per seed,
+    values in range; against its path when ``from_path``, and against ``config``'s resolved spec and seeds
+    when given); the same cell twice is refused. Accuracies and costs of diverged runs are NaN.
     """
-    rows = [row for path in paths for row in read_cell(path)]
+    from .results import ResultFileError, read_cells
+
+    paths = list(paths)
+    records = read_cells(paths, from_path=from_path)
+    for path, record in zip(paths, records):
+        if not isinstance(record.get("cell"), dict) or any(k not in record["cell"] for k in CELL_KEYS):
+            raise ResultFileError(path, f"'cell' must name {', '.join(CELL_KEYS)}",
+                                  "give the cell files the workflow writes")
+        if config is not None:
+            _check_against_config(path, record, config)
+    rows = [row for record in records for row in cell_rows(record)]
     df = pd.DataFrame(rows, columns=[*RUN_COLUMNS, "layers"])
     for col in ("epochs", "epochs_run", "diverged_epoch", "layers"):
         df[col] = df[col].astype("Int64")
@@ -151,6 +158,21 @@ def read_runs(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
     for col in ("train_acc", "val_acc", "test_acc", "train_cost", "test_cost", "final_cost", "seconds"):
         df[col] = df[col].astype("float64")
     return df
+
+
+def _check_against_config(path, record: Mapping, config: Mapping) -> None:
+    """A cell file against the config as run: its config hash is its resolved spec's, its seeds the grid's."""
+    from .config import cell_spec_hash, seed_list
+    from .results import ResultFileError, remake_fix
+
+    cell = record["cell"]
+    expected = cell_spec_hash(config, *(cell[k] for k in CELL_KEYS))
+    if record.get("config_hash") != expected:
+        raise ResultFileError(path, "was made from another config (its config_hash is not the hash of this "
+                              "cell's resolved spec)", remake_fix(path))
+    have, want = sorted(r["seed"] for r in record["runs"]), sorted(seed_list(config))
+    if have != want:
+        raise ResultFileError(path, f"holds seeds {have}, the config asks for {want}", remake_fix(path))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -377,6 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
         "when given, only the rules named are gathered",
     )  # fmt: skip
     p.add_argument("--chance", type=_chance_option, action="append", default=[], metavar="NAME=RATE")
+    p.add_argument("--config-json", help="the config as run (JSON file or inline object): every cell file's "
+                   "config hash and seeds are checked against it")
     return p
 
 
@@ -398,7 +422,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if bool(args.benchmarks_dir) != bool(args.benchmarks_out):
         parser.error("--benchmarks-dir and --benchmarks-out go together")
 
-    runs = read_runs(paths)
+    from .io import read_mapping
+    from .results import ResultFileError
+
+    try:
+        config = read_mapping(args.config_json, "--config-json") if args.config_json else None
+        runs = read_runs(paths, config, from_path=bool(args.runs_dir))
+    except (ResultFileError, ValueError) as err:
+        print(f"nnbench tables: error: {err}", file=sys.stderr)
+        return 2
     summary = summarize(runs, dict(args.chance))
     out = Path(args.out_dir)
     write_csv_atomic(runs[RUN_COLUMNS], out / "runs.csv")

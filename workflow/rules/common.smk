@@ -7,14 +7,24 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from nnbench.config import cell_spec, check, definition, seed_list
+from nnbench.config import cell_spec, check, check_files, definition, seed_list, seeds_text
 from nnbench.studies import check_config as check_studies
+
+# The config files as written, before anything reads the config: Snakemake's loader silently keeps the last
+# of two equal keys, nnbench.config.check_files refuses them (and any YAML error), naming file and line.
+try:
+    check_files(workflow.configfiles)
+except ValueError as err:
+    raise WorkflowError(f"invalid config: {err}") from None
 
 DATASETS = config["datasets"]
 INITS = config["inits"]
 REGS = config["regs"]
 OPTIMIZERS = config["optimizers"]
-SEEDS = seed_list(config)
+try:
+    SEEDS = seed_list(config)
+except ValueError as err:
+    raise WorkflowError(f"invalid config: {err}") from None
 COURSE_EXPERIMENTS = [
     "initialization",
     "gradient_checking",
@@ -53,6 +63,11 @@ def cell_files():
     return expand(RUN_FILE, dataset=DATASETS, init=INITS, reg=REGS, opt=OPTIMIZERS)
 
 
+def points_files():
+    """Every grid data set's points file."""
+    return expand(POINTS_FILE, dataset=DATASETS)
+
+
 def seed_tables():
     """The seed-shaped tables, one CSV and one Markdown file per data set."""
     return expand(
@@ -64,14 +79,13 @@ def course_tables():
     return expand(f"{TABLES}/course_{{experiment}}.csv", experiment=COURSE_EXPERIMENTS)
 
 
-def points_files():
-    """The points of every grid data set (the report draws them under the decision boundaries)."""
-    return expand(POINTS_FILE, dataset=DATASETS)
-
-
 def final_targets():
-    """Every target of the workflow but the manifest: rule all's inputs, and the manifest's."""
+    """Every target of the workflow but the manifest: rule all's inputs, and the manifest's. The points and cell
+    files are targets too, so that a deleted one is re-made (Snakemake does not re-create a missing intermediate
+    whose consumers are up to date)."""
     return [
+        *points_files(),
+        *cell_files(),
         f"{TABLES}/runs.csv",
         f"{TABLES}/summary.csv",
         *seed_tables(),
@@ -151,7 +165,8 @@ def points_input(wildcards):
 
 
 def seeds_arg(wildcards):
-    return ",".join(str(seed) for seed in SEEDS)
+    """The seeds, runs of consecutive seeds as ranges (0-29999), so that the command line does not grow."""
+    return seeds_text(SEEDS)
 
 
 def course_input(wildcards):

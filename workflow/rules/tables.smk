@@ -23,8 +23,9 @@ rule tables:
         out_dir=output_dir,
         grid=grid_args,
         bench_dir="benchmarks",
+        config=lambda wildcards: json.dumps(config, default=str),  # each cell file is checked against it
     shell:
         "nnbench tables --runs-dir {params.runs_dir:q} {params.grid} --out-dir {params.out_dir:q} "
-        "--benchmarks-dir {params.bench_dir:q} --benchmarks-out {output.benchmarks:q} "
+        "--benchmarks-dir {params.bench_dir:q} --benchmarks-out {output.benchmarks:q} --config-json {params.config:q} "
         "--benchmark-layout train=dataset,init,reg --benchmark-layout course=experiment "
         "> {log:q} 2>&1"

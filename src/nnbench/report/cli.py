@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -62,8 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"{inputs.tables / 'summary.csv'} not found (run `nnbench tables` first)")
     source = args.config_json if args.config_json and not args.config_json.lstrip().startswith("{") else \
         ("inline --config-json" if args.config_json else "")
-    html, extras = build_report(inputs, test=args.test, alpha=args.alpha, with_points=not args.no_points,
-                                title=args.title, config_source=source, jobs=args.jobs)
+    from ..results import ResultFileError
+
+    try:
+        html, extras = build_report(inputs, test=args.test, alpha=args.alpha, with_points=not args.no_points,
+                                    title=args.title, config_source=source, jobs=args.jobs)
+    except ResultFileError as err:
+        print(f"nnbench report: error: {err}", file=sys.stderr)
+        return 2
     out = Path(args.out)
     write_atomic(out, html)
     if args.figures_dir:

@@ -35,23 +35,24 @@ class ReportInputs:
         self._cells: dict[tuple, dict | None] = {}
 
     def read_summary(self) -> pd.DataFrame:
-        df = pd.read_csv(self.tables / "summary.csv", keep_default_na=True)
-        for col in ("dataset", "init", "reg", "opt", "comment"):
-            if col in df.columns:
-                df[col] = df[col].astype(object).where(df[col].notna(), "")
-                df[col] = df[col].map(str)
+        from ..results import read_table
+        from ..tables import CELL_KEYS, SUMMARY_COLUMNS
+
+        df = read_table(self.tables / "summary.csv", {c: "str" if c in (*CELL_KEYS, "comment") else "number"
+                                                      for c in SUMMARY_COLUMNS})
         for col in ("runs", "ok", "diverged"):
-            df[col] = pd.to_numeric(df[col], errors="coerce").fillna(0).astype(int)
+            df[col] = df[col].fillna(0).astype(int)
         return df
 
     def read_runs(self) -> pd.DataFrame:
+        from ..results import read_table
+        from ..tables import RUN_COLUMNS
+
         path = self.tables / "runs.csv"
         if not path.is_file():
             return pd.DataFrame(columns=["dataset", "init", "reg", "opt", "seed", "status", "test_acc"])
-        df = pd.read_csv(path)
-        for col in ("dataset", "init", "reg", "opt", "status"):
-            df[col] = df[col].map(str)
-        return df
+        text = ("dataset", "init", "reg", "opt", "status", "config_hash", "blas_kernel")
+        return read_table(path, {c: "str" if c in text else "number" for c in RUN_COLUMNS})
 
     def read_benchmarks(self) -> pd.DataFrame | None:
         if not self.benchmarks_path.is_file():
@@ -69,12 +70,11 @@ class ReportInputs:
     def cell(self, dataset, init, reg, opt) -> dict | None:
         key = (dataset, init, reg, opt)
         if key not in self._cells:
+            from ..results import read_cell
+
             path = self.runs_dir / dataset / init / reg / f"{opt}.json"
-            try:
-                with open(path, encoding="utf-8") as fh:
-                    self._cells[key] = json.load(fh)
-            except (OSError, ValueError):
-                self._cells[key] = None
+            # a missing cell is left out of its figure; a damaged one is refused (naming it), never drawn
+            self._cells[key] = read_cell(path, from_path=True) if path.is_file() else None
         return self._cells[key]
 
     def points(self, dataset: str, spec: Mapping, seed: int) -> tuple[np.ndarray, np.ndarray] | None:

@@ -76,6 +76,11 @@ class Study:
         return s
 
 
+# The columns `studies verify` reads from a gradient-check table.
+VERIFY_COLUMNS = {"dataset": "str", "init": "str", "reg": "str", "opt": "str", "stage": "str", "status": "str",
+                  "cause": "str", "difference": "number"}
+
+
 def settings(config: dict, name: str) -> dict:
     return dict(((config.get("studies") or {}).get(name)) or {})
 
@@ -178,8 +183,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.study == "verify":
         if not args.table:
             parser.error("verify needs --table")
+        from ..results import read_table
+
         fail_on = STUDIES["gradcheck"].settings(settings(config, "gradcheck"))["fail_on"]
-        table = pd.read_csv(args.table, keep_default_na=False, na_values=[""])
+        try:
+            table = read_table(args.table, VERIFY_COLUMNS, fix="give the table `nnbench studies gradcheck` wrote")
+        except ValueError as err:
+            print(f"nnbench studies: error: {err}", file=sys.stderr)
+            return 2
         if report_failures(table, fail_on):
             return 1
         write_atomic(args.out, f"{args.table}: no gradient check failed for a cause in {list(fail_on)}\n")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
-
 from nnbench import stats
 
 from ..format import _isnum, _isnum_text, _published_display
@@ -23,9 +21,11 @@ FOOTBALL_HINT = ("set football_mat in config/config.yaml, or run "
 
 
 def course_section(inputs: ReportInputs) -> dict:
+    from ...results import read_table
+
     tables = []
     for experiment, path in inputs.course_files():
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        df = read_table(path, {"experiment": "str", "model": "str"}).fillna("")
         kind = "difference" if "difference" in df.columns else "accuracy"
         metrics = ([("difference", "difference")] if kind == "difference"
                    else [("train", "train_accuracy"), ("test", "test_accuracy")])
