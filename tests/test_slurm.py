@@ -78,6 +78,18 @@ def sacct(workdir: Path, since: str) -> list[dict]:
     return sorted(jobs, key=lambda j: int(j["id"]))
 
 
+def queued(workdir: Path) -> list[dict]:
+    """The jobs of ``workdir`` in Slurm's queue now (squeue: sacct stores a job's comment only once it ended)."""
+    out = subprocess.run(["squeue", "-h", "-o", "%i|%T|%k|%Z"], capture_output=True, text=True, check=True,
+                         timeout=60).stdout
+    jobs = []
+    for line in out.splitlines():
+        job_id, state, comment, work_dir = line.split("|", 3)
+        if Path(work_dir) == workdir:
+            jobs.append({"id": job_id, "state": state, "comment": comment})
+    return jobs
+
+
 def cancel_leftovers(workdir: Path, since: str) -> None:
     ids = [j["id"] for j in sacct(workdir, since) if j["state"] in ("PENDING", "RUNNING", "REQUEUED")]
     if ids:
@@ -194,8 +206,7 @@ def test_cancelled_training_submission_is_resubmitted(local_run, tmp_path):
         deadline = time.monotonic() + RUN_TIMEOUT
         # Cancel the training submission once it runs and has written its first cell file: mid-run.
         while cancelled is None and proc.poll() is None and time.monotonic() < deadline:
-            running = [j for j in sacct(wf, since) if j["comment"].startswith("rule_train")
-                       and j["state"] == "RUNNING"]
+            running = [j for j in queued(wf) if j["comment"].startswith("rule_train") and j["state"] == "RUNNING"]
             if running and any((wf / "results" / "runs").rglob("*.json")):
                 cancelled = running[0]["id"]
                 subprocess.run(["scancel", cancelled], check=True, timeout=60)

@@ -207,8 +207,10 @@ run_tests() {
     ensure_packages
     state=$(mktemp -d /tmp/nnbench-slurm.XXXXXX)
     rmdir "$state"
-    # From here on, whatever happens, every daemon started is stopped (by PID) on the way out.
-    trap 'down "$state"' EXIT
+    # From here on, whatever happens, every daemon started is stopped (by PID) on the way out. The trap runs
+    # after this function has returned: it gets the folder from a global, not from the local `state`.
+    TEST_STATE=$state
+    trap 'down "$TEST_STATE"' EXIT
     trap 'exit 130' INT TERM
     if ! up "$state"; then
         for f in "$state"/*.out "$state"/*.log; do [[ -f $f ]] && { log "--- $f"; tail -n 20 "$f" >&2; }; done
