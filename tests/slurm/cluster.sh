@@ -11,9 +11,9 @@
 # Everything listens on loopback. The daemons' files live in STATE; slurm.conf and slurmdbd.conf must be in
 # /etc/slurm (the executor's job step drops SLURM_CONF from the job's environment, so srun inside a job reads
 # the default place): `up` writes them there, marked as ours, and refuses when a slurm.conf not written by
-# this script is there already; `down` removes them. Needs
-# root (munged and mariadbd run as their own users) and Debian's slurm-wlm, slurmdbd, munge and
-# mariadb-server, which `test` installs when missing. What the profile does with it: README, "On a cluster".
+# this script is there already; `down` removes them. Needs root (munged and mariadbd run as their own users)
+# and Debian's slurm-wlm, slurmdbd, munge and mariadb-server, which `test` installs when missing. What the
+# profile does on it: README, "On a cluster".
 set -euo pipefail
 
 DB_PORT=${NNBENCH_SLURM_DB_PORT:-3307}   # MariaDB's TCP port on 127.0.0.1 (not 3306: a system server may own it)
