@@ -12,7 +12,8 @@ which stops every daemon it started, by PID, whatever the outcome.
    workflow's local rules give (at most 8), and its tables equal a local ``--cores 2`` run's on the same
    machine byte for byte, apart from the ``seconds`` columns (wall times).
 2. A training submission cancelled with ``scancel`` while it runs is resubmitted by Snakemake (the profile's
-   ``retries``) and the run still exits 0 with the same tables: nothing is lost.
+   ``retries``) and the run still exits 0 with the same tables: nothing is lost. (With the plugin's default
+   status command, sacct, this run hung: the profile's ``slurm-status-command: squeue`` is what passes it.)
 
 As in tests/test_reliability.py, the copies get placeholder course tables (the course experiments take a
 minute and are not under test here), so the runs train the grid, run the studies and render the report.
