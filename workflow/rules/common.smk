@@ -36,6 +36,17 @@ COURSE_EXPERIMENTS = [
 # (`pip install -e .`); with `--sdm conda`, this environment (the package added by its post-deploy script).
 CONDA_ENV = "../envs/nnbench.yaml"
 
+# Jobs run by Snakemake itself, never submitted to a cluster's executor: each costs less than a submission
+# (a Slurm job starts Snakemake again, 2.5 s of CPU, and waits in the queue). The aggregation steps read and
+# write a few small files; a data set's points cost ~3 s of CPU (importing scikit-learn) and every training
+# job of the data set waits for them. No effect on a local run. README, "On a cluster".
+localrules:
+    points,
+    tables,
+    study_gradcheck_verify,
+    manifest,
+
+
 RESULTS = "results"
 RUNS_DIR = f"{RESULTS}/runs"
 TABLES = f"{RESULTS}/tables"
