@@ -295,7 +295,7 @@ def test_9_a_yaml_spec_with_a_syntax_error_names_file_and_line(tmp_path):
     one_line_error(nnbench("train", "--spec", spec), f"{spec}:3:")
     spec.write_text("dataset: circles\nepochs: 2\nepochs: 3\n")
     one_line_error(nnbench("train", "--spec", spec), f"{spec}:3:1", "duplicate key 'epochs'")
-    one_line_error(nnbench("train", "--spec", "{bad json"), "--spec", "not valid JSON")
+    one_line_error(nnbench("train", "--spec", "{bad json"), "--spec", "does not parse")
 
 
 @pytest.mark.parametrize("tolerance", ["nan", "-1", "inf", "x"])

@@ -31,7 +31,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from test_reliability import ROOT, copy_workflow
 
 pytestmark = pytest.mark.slurm

@@ -40,9 +40,9 @@ def _check_out(path: str) -> None:
 
 def _seeds(text: str) -> list[int]:
     """``--seeds 0,1,5`` or with inclusive ranges ``0-29999`` (:func:`nnbench.config.seed_list`)."""
-    from .config import seed_list
+    from .config import parse_seeds, seed_list
 
-    return seed_list({"--seeds": text}, "--seeds")
+    return seed_list({"seeds": parse_seeds("--seeds", text)}, "--seeds")
 
 
 def cmd_train(args) -> int:

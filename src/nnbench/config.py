@@ -35,14 +35,12 @@ NAME_SUFFIX = len(".") + len("_init_by_opt.csv") + len(".XXXXXXXX.tmp")
 
 
 def seed_list(config: dict, key: str = "seeds") -> list[int]:
-    """The one reader of every seed setting (the grid's ``seeds``, a study's, ``nnbench train --seeds``):
-    ``5`` means seeds 0..4; a list is taken as it is; a string is a comma-separated list with inclusive
-    ranges (``"0,2,5"``, ``"0-29999"``, as :func:`seeds_text` writes it). Anything else (a float such as ``2.0``, a
+    """The one reader of every seed setting (``config["seeds"]``: the grid's, a study's, ``nnbench train
+    --seeds`` through :func:`parse_seeds`), errors naming ``key``: ``5`` means seeds 0..4; a list is taken
+    as it is. Anything else (a float such as ``2.0``, a
     string, a bool, a negative or repeated seed, a seed above :data:`MAX_SEED`) is refused naming ``key``:
     integer-valued floats are refused, not rounded, as every other integer of a RunSpec is."""
-    seeds = config.get(key, 5)
-    if isinstance(seeds, str):  # as on a command line: "0,2,5", with inclusive ranges "0-29999"
-        seeds = _parse_seeds(key, seeds)
+    seeds = config.get("seeds", 5)
     if isinstance(seeds, int) and not isinstance(seeds, bool):
         if seeds < 1:
             raise SpecError(key, seeds, "a count of seeds must be at least 1")
@@ -59,7 +57,9 @@ def seed_list(config: dict, key: str = "seeds") -> list[int]:
     return list(seeds)
 
 
-def _parse_seeds(key: str, text: str) -> list[int]:
+def parse_seeds(key: str, text: str) -> list[int]:
+    """Seeds written as on a command line: ``"0,2,5"``, with inclusive ranges ``"0-29999"`` (as
+    :func:`seeds_text` writes them); check them with :func:`seed_list`."""
     seeds = []
     try:
         for item in (s.strip() for s in text.split(",")):
