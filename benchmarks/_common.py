@@ -19,8 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-            "MKL_NUM_THREADS", "MKL_ENABLE_INSTRUCTIONS")
+BLAS_ENV = (
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "MKL_ENABLE_INSTRUCTIONS",
+)
 
 
 def pin_one_thread():
@@ -54,8 +60,7 @@ def environment() -> dict:
         "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "blas_env": {k: os.environ[k] for k in BLAS_ENV if k in os.environ},
         "threadpools": [
-            {k: info.get(k) for k in ("user_api", "internal_api", "prefix", "version", "architecture",
-                                       "num_threads")}
+            {k: info.get(k) for k in ("user_api", "internal_api", "prefix", "version", "architecture", "num_threads")}
             for info in threadpool_info()
         ],
     }
@@ -94,8 +99,10 @@ def source_fingerprint(package: Path) -> dict:
             digest.update(f.read_bytes())
     out = {"hot_path_sha256": digest.hexdigest()[:12]}
     try:
-        git = lambda *a: subprocess.run(["git", *a], cwd=package, capture_output=True, text=True,  # noqa: E731
-                                        timeout=10).stdout.strip()
+
+        def git(*a):
+            return subprocess.run(["git", *a], cwd=package, capture_output=True, text=True, timeout=10).stdout.strip()
+
         out["git_commit"] = git("rev-parse", "--short", "HEAD") or None
         out["uncommitted_changes"] = bool(git("status", "--porcelain", "--", *HOT_PATH))
     except (OSError, subprocess.SubprocessError):
@@ -124,8 +131,9 @@ def _source(src) -> str:
 def environment_markdown(env: dict) -> str:
     """The environment as a few Markdown lines."""
     numpy_blas = [t for t in env["threadpools"] if t["user_api"] == "blas"]
-    blas = "; ".join(f"{t['prefix']} {t['version']} kernel {t['architecture']} ({t['num_threads']} thread)"
-                     for t in numpy_blas)
+    blas = "; ".join(
+        f"{t['prefix']} {t['version']} kernel {t['architecture']} ({t['num_threads']} thread)" for t in numpy_blas
+    )
     lines = [
         f"- CPU: {env['cpu']} × {env['cpus']} logical CPUs (shared machine), load average at start {env['loadavg']}",
         f"- Python {env['python']}, NumPy {env['numpy']}, scikit-learn {env['sklearn']}, "
@@ -134,8 +142,10 @@ def environment_markdown(env: dict) -> str:
         f"- BLAS environment variables: {env['blas_env'] or 'none set'}",
     ]
     if env.get("torch"):
-        lines.append(f"- torch: {env.get('torch_threads')} thread, CPU capability {env.get('torch_cpu_capability')}"
-                     " (its own MKL/oneDNN, not the OpenBLAS above)")
+        lines.append(
+            f"- torch: {env.get('torch_threads')} thread, CPU capability {env.get('torch_cpu_capability')}"
+            " (its own MKL/oneDNN, not the OpenBLAS above)"
+        )
     return "\n".join(lines)
 
 

@@ -60,16 +60,25 @@ def main(argv=None):
                 timed_run(engines["numba"])  # compile (or load the cached machine code) outside the timing
                 times, accuracies = {"numpy": [], "numba": []}, {}
                 for repeat in range(args.repeats):
-                    for name in (("numpy", "numba") if repeat % 2 == 0 else ("numba", "numpy")):
+                    for name in ("numpy", "numba") if repeat % 2 == 0 else ("numba", "numpy"):
                         seconds, accuracies[name] = timed_run(engines[name])
                         times[name].append(seconds)
                 ratio = float(np.median(np.array(times["numpy"]) / np.array(times["numba"])))
-                row = {"dataset": dataset, "reg": reg, "opt": opt, "numpy_ms": 1e3 * float(np.median(times["numpy"])),
-                       "numba_ms": 1e3 * float(np.median(times["numba"])), "numpy_over_numba": ratio,
-                       "same_test_accuracies": accuracies["numpy"] == accuracies["numba"]}
+                row = {
+                    "dataset": dataset,
+                    "reg": reg,
+                    "opt": opt,
+                    "numpy_ms": 1e3 * float(np.median(times["numpy"])),
+                    "numba_ms": 1e3 * float(np.median(times["numba"])),
+                    "numpy_over_numba": ratio,
+                    "same_test_accuracies": accuracies["numpy"] == accuracies["numba"],
+                }
                 rows.append(row)
-                print(f"| {dataset} | {reg} | {opt} | {row['numpy_ms']:.0f} | {row['numba_ms']:.0f} | {ratio:.2f} | "
-                      f"{row['same_test_accuracies']} |", flush=True)
+                print(
+                    f"| {dataset} | {reg} | {opt} | {row['numpy_ms']:.0f} | {row['numba_ms']:.0f} | {ratio:.2f} | "
+                    f"{row['same_test_accuracies']} |",
+                    flush=True,
+                )
     for dataset in config["datasets"]:
         mine = [r for r in rows if r["dataset"] == dataset]
         total = sum(r["numpy_ms"] for r in mine) / sum(r["numba_ms"] for r in mine)

@@ -98,8 +98,9 @@ class Point:
         params = {k: v.copy() for k, v in self.initial.items()}
         streams = self.Streams(range(self.cfg["runs"]))
         args = (self.net, params, self.X, self.Y)
-        kw = dict(optimizer=self.Adam(), schedule=self.Constant(LR), epochs=self.epochs, streams=streams,
-                  batch_size=BATCH)
+        kw = dict(
+            optimizer=self.Adam(), schedule=self.Constant(LR), epochs=self.epochs, streams=streams, batch_size=BATCH
+        )
         out = {}
         t = timed(lambda: out.setdefault("o", self.fit(*args, **kw)))
         self.diverged |= bool(np.any(out["o"].epochs_run < self.epochs))
@@ -115,8 +116,13 @@ class Point:
         return np.array([steps, steps * L, steps * R * P, m * R * N, m * R * P], dtype=float)
 
 
-MODEL_TERMS = ["a: per step", "b: per layer·step", "e: per weight·run·step", "c: per unit·run·example",
-               "d: per weight·run·example"]
+MODEL_TERMS = [
+    "a: per step",
+    "b: per layer·step",
+    "e: per weight·run·step",
+    "c: per unit·run·example",
+    "d: per weight·run·example",
+]
 
 
 def fit_model(pts):
@@ -169,9 +175,17 @@ def validate(coef, repeats: int):
         sz = (split.X_train.shape[0], *spec.hidden, n_out)
         m = split.X_train.shape[1]
         pred = predict_per_run(coef, sz, m, len(seeds), spec.epochs, spec.batch_size or m)
-        out.append({"cell": f"{dataset}/he/none/adam", "network": "-".join(map(str, sz)), "m_train": m,
-                    "epochs": spec.epochs, "runs": len(seeds), "measured_ms_per_run": float(np.median(times)) * 1e3,
-                    "predicted_ms_per_run": pred * 1e3})
+        out.append(
+            {
+                "cell": f"{dataset}/he/none/adam",
+                "network": "-".join(map(str, sz)),
+                "m_train": m,
+                "epochs": spec.epochs,
+                "runs": len(seeds),
+                "measured_ms_per_run": float(np.median(times)) * 1e3,
+                "predicted_ms_per_run": pred * 1e3,
+            }
+        )
     return out
 
 
@@ -254,57 +268,81 @@ def main(argv=None):
         t = np.array(p.times)
         steps = p.epochs * math.ceil(p.cfg["m"] / BATCH)
         model_pred[(p.factor, p.value)] = pr * p.epochs / R
-        rows.append({
-            "factor": p.factor, "value": p.value, **{k: p.cfg[k] for k in ("m", "features", "width", "depth", "runs")},
-            "sizes": "-".join(map(str, sizes(p.cfg))), "epochs": p.epochs, "batch_size": BATCH, "steps": steps,
-            "repeats": len(t), "ms_per_run": float(np.median(t)) / R * 1e3,
-            "ms_per_run_q25": float(np.percentile(t, 25)) / R * 1e3,
-            "ms_per_run_q75": float(np.percentile(t, 75)) / R * 1e3,
-            "us_per_run_step": float(np.median(t)) / R / steps * 1e6,
-            "model_ms_per_run": pr * p.epochs / R * 1e3, "model_rel_error": float(pr / (np.median(t) / p.epochs) - 1),
-            "diverged": p.diverged,
-        })
+        rows.append(
+            {
+                "factor": p.factor,
+                "value": p.value,
+                **{k: p.cfg[k] for k in ("m", "features", "width", "depth", "runs")},
+                "sizes": "-".join(map(str, sizes(p.cfg))),
+                "epochs": p.epochs,
+                "batch_size": BATCH,
+                "steps": steps,
+                "repeats": len(t),
+                "ms_per_run": float(np.median(t)) / R * 1e3,
+                "ms_per_run_q25": float(np.percentile(t, 25)) / R * 1e3,
+                "ms_per_run_q75": float(np.percentile(t, 75)) / R * 1e3,
+                "us_per_run_step": float(np.median(t)) / R / steps * 1e6,
+                "model_ms_per_run": pr * p.epochs / R * 1e3,
+                "model_rel_error": float(pr / (np.median(t) / p.epochs) - 1),
+                "diverged": p.diverged,
+            }
+        )
 
     print("| factor | value | network | R | ms per run | IQR | µs per run-step | model ms | model error |")
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['factor']} | {r['value']} | {r['sizes']} | {r['runs']} | {r['ms_per_run']:.2f} | "
-              f"{r['ms_per_run_q25']:.2f}–{r['ms_per_run_q75']:.2f} | {r['us_per_run_step']:.1f} | "
-              f"{r['model_ms_per_run']:.2f} | {r['model_rel_error']:+.0%} |")
+        print(
+            f"| {r['factor']} | {r['value']} | {r['sizes']} | {r['runs']} | {r['ms_per_run']:.2f} | "
+            f"{r['ms_per_run_q25']:.2f}–{r['ms_per_run_q75']:.2f} | {r['us_per_run_step']:.1f} | "
+            f"{r['model_ms_per_run']:.2f} | {r['model_rel_error']:+.0%} |"
+        )
     print("\nCost model, seconds per epoch ≈ steps·(a + b·L + e·R·P) + m·R·(c·N + d·P):\n")
     print("| term | coefficient |")
     print("|---|---:|")
     for name, c in zip(MODEL_TERMS, coef):
         print(f"| {name} | {c * 1e9:.3g} ns |")
-    print(f"\nmodel error over the {len(rows)} points: median |error| {np.median(np.abs(rel)):.0%}, "
-          f"max |error| {np.max(np.abs(rel)):.0%}")
+    print(
+        f"\nmodel error over the {len(rows)} points: median |error| {np.median(np.abs(rel)):.0%}, "
+        f"max |error| {np.max(np.abs(rel)):.0%}"
+    )
     d = coef[4]
     if d > 0:
         print(f"(d = {d * 1e9:.3g} ns per weight·example ≈ {3 * 2 / d / 1e9:.1f} GFLOP/s in the matrix products)")
     if any(r["diverged"] for r in rows):
-        print("note: some fits diverged (stopped early): " +
-              ", ".join(f"{r['factor']}={r['value']}" for r in rows if r["diverged"]))
+        print(
+            "note: some fits diverged (stopped early): "
+            + ", ".join(f"{r['factor']}={r['value']}" for r in rows if r["diverged"])
+        )
     checks = validate(coef, repeats)
     if checks:
         print("\nThe model against real cells of the default grid (nnbench.trainer.run, the cell's seeds together):\n")
         print("| cell | network | m train | epochs | R | predicted ms per run | measured ms per run |")
         print("|---|---|---:|---:|---:|---:|---:|")
         for c in checks:
-            print(f"| {c['cell']} | {c['network']} | {c['m_train']} | {c['epochs']} | {c['runs']} | "
-                  f"{c['predicted_ms_per_run']:.1f} | {c['measured_ms_per_run']:.1f} |")
+            print(
+                f"| {c['cell']} | {c['network']} | {c['m_train']} | {c['epochs']} | {c['runs']} | "
+                f"{c['predicted_ms_per_run']:.1f} | {c['measured_ms_per_run']:.1f} |"
+            )
     env["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"\nmeasured in {elapsed:.0f} s; load average at end: {env['loadavg_end']}")
 
     out = write_csv(args.csv, rows)
-    model = {"formula": "seconds per epoch = steps*(a + b*L + e*R*P) + m*R*(c*N + d*P)",
-             "coefficients_seconds": dict(zip("abecd", map(float, coef))),
-             "median_abs_rel_error": float(np.median(np.abs(rel))), "max_abs_rel_error": float(np.max(np.abs(rel))),
-             "batch_size": BATCH, "grid_cells": checks, "environment": env}
+    model = {
+        "formula": "seconds per epoch = steps*(a + b*L + e*R*P) + m*R*(c*N + d*P)",
+        "coefficients_seconds": dict(zip("abecd", map(float, coef))),
+        "median_abs_rel_error": float(np.median(np.abs(rel))),
+        "max_abs_rel_error": float(np.max(np.abs(rel))),
+        "batch_size": BATCH,
+        "grid_cells": checks,
+        "environment": env,
+    }
     out.with_name("scaling_model.json").write_text(json.dumps(model, indent=1) + "\n")
-    title = (f"nnbench fit: mini-batch {BATCH} Adam, {epochs} epochs, float64, 1 thread; base point (dotted): "
-             f"m={BASE['m']}, {BASE['features']} features,\n{BASE['depth']} hidden layers of {BASE['width']}, "
-             f"R={BASE['runs']}; {env['cpu']}, {env['cpus']} CPUs shared, load {env['loadavg']}; "
-             f"median of {repeats} repeats, IQR bars")
+    title = (
+        f"nnbench fit: mini-batch {BATCH} Adam, {epochs} epochs, float64, 1 thread; base point (dotted): "
+        f"m={BASE['m']}, {BASE['features']} features,\n{BASE['depth']} hidden layers of {BASE['width']}, "
+        f"R={BASE['runs']}; {env['cpu']}, {env['cpus']} CPUs shared, load {env['loadavg']}; "
+        f"median of {repeats} repeats, IQR bars"
+    )
     plot(rows, model_pred, Path(args.plot), title)
     print(f"wrote {out}, {out.with_name('scaling_model.json')} and {args.plot}")
 

@@ -85,8 +85,10 @@ class Workload:
     def init(self, run: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
         """He-normal weights and zero biases [(W_l (n_l, n_{l−1}), b_l (n_l, 1)), ...], one stream per run."""
         rng = np.random.default_rng(1000 + run)
-        return [(rng.standard_normal((b, a)) * np.sqrt(2.0 / a), np.zeros((b, 1)))
-                for a, b in zip(self.sizes[:-1], self.sizes[1:])]
+        return [
+            (rng.standard_normal((b, a)) * np.sqrt(2.0 / a), np.zeros((b, 1)))
+            for a, b in zip(self.sizes[:-1], self.sizes[1:])
+        ]
 
 
 def tiny(steps: int) -> Workload:
@@ -100,8 +102,9 @@ def medium(steps: int) -> Workload:
     from sklearn.datasets import load_digits
 
     d = load_digits()
-    return Workload("medium", (64, 100, 50, 10), np.ascontiguousarray(d.data.T / 16.0), d.target.astype(np.int64),
-                    steps)
+    return Workload(
+        "medium", (64, 100, 50, 10), np.ascontiguousarray(d.data.T / 16.0), d.target.astype(np.int64), steps
+    )
 
 
 # -- contenders ---------------------------------------------------------------------------------------------
@@ -132,8 +135,17 @@ class NNBench:
         self.params = {k: v.copy() for k, v in self.initial.items()}
 
     def run(self, n):
-        out = self.fit(self.net, self.params, self.X, self.Y, optimizer=self.optimizer, schedule=self.schedule,
-                       epochs=n, streams=self.streams, engine=self.engine)
+        out = self.fit(
+            self.net,
+            self.params,
+            self.X,
+            self.Y,
+            optimizer=self.optimizer,
+            schedule=self.schedule,
+            epochs=n,
+            streams=self.streams,
+            engine=self.engine,
+        )
         assert int(np.max(out.epochs_run)) == n, "nnbench stopped early (diverged?)"
 
     def weights(self, run=0):
@@ -150,9 +162,23 @@ class SKLearn:
         self.label, self.runs = "sklearn", 1
         self.X, self.y = np.ascontiguousarray(wl.X.T), wl.y
         self.make = lambda n, **kw: MLPClassifier(
-            hidden_layer_sizes=wl.sizes[1:-1], activation="relu", solver="sgd", alpha=0.0, batch_size=wl.m,
-            learning_rate="constant", learning_rate_init=LR, momentum=0.0, nesterovs_momentum=False,
-            shuffle=False, tol=0.0, n_iter_no_change=10**9, early_stopping=False, max_iter=n, random_state=0, **kw)
+            hidden_layer_sizes=wl.sizes[1:-1],
+            activation="relu",
+            solver="sgd",
+            alpha=0.0,
+            batch_size=wl.m,
+            learning_rate="constant",
+            learning_rate_init=LR,
+            momentum=0.0,
+            nesterovs_momentum=False,
+            shuffle=False,
+            tol=0.0,
+            n_iter_no_change=10**9,
+            early_stopping=False,
+            max_iter=n,
+            random_state=0,
+            **kw,
+        )
         self.wl = wl
 
     def prepare(self):
@@ -206,8 +232,7 @@ class Torch:
             opt.step()
 
     def weights(self):
-        return [(lin.weight.detach().numpy().copy(), lin.bias.detach().numpy()[:, None].copy())
-                for lin in self.linears]
+        return [(lin.weight.detach().numpy().copy(), lin.bias.detach().numpy()[:, None].copy()) for lin in self.linears]
 
 
 # The naive reference: the course's L-layer functions, as a student writes them.
@@ -376,12 +401,16 @@ def check_same_computation(wl: Workload, contenders, steps=5) -> str:
         others[c.label] = c.weights() if not isinstance(c, NNBench) else c.weights(0)
     worst = {}
     for label, got in others.items():
-        err = max(float(np.max(np.abs(g - e)) / (np.max(np.abs(e)) + 1e-300))
-                  for pair_g, pair_e in zip(got, expected) for g, e in zip(pair_g, pair_e))
+        err = max(
+            float(np.max(np.abs(g - e)) / (np.max(np.abs(e)) + 1e-300))
+            for pair_g, pair_e in zip(got, expected)
+            for g, e in zip(pair_g, pair_e)
+        )
         worst[label] = err
         if not err < 1e-9:
-            raise AssertionError(f"{wl.name}: {label} differs from nnbench R=1 after {steps} steps "
-                                 f"(max relative difference {err:.2e})")
+            raise AssertionError(
+                f"{wl.name}: {label} differs from nnbench R=1 after {steps} steps (max relative difference {err:.2e})"
+            )
     for c in contenders:
         c.prepare()
     return ", ".join(f"{k} {v:.0e}" for k, v in worst.items())
@@ -400,7 +429,7 @@ def measure(wl: Workload, contenders, rounds: int):
         c.run(max(2, n1))
     freeze_heap()
     for r in range(rounds):
-        order = contenders[r % len(contenders):] + contenders[:r % len(contenders)]
+        order = contenders[r % len(contenders) :] + contenders[: r % len(contenders)]
         for c in order:
             c.prepare()
             t2 = timed(c.run, n2)
@@ -424,10 +453,16 @@ def summarize(wl, contenders, per_step, fixed):
     for c in contenders:
         k = c.label
         row = {
-            "workload": wl.name, "sizes": "-".join(map(str, wl.sizes)), "m": wl.m, "contender": k, "runs": c.runs,
-            "rounds": len(t[k]), "steps_per_call": wl.steps,
+            "workload": wl.name,
+            "sizes": "-".join(map(str, wl.sizes)),
+            "m": wl.m,
+            "contender": k,
+            "runs": c.runs,
+            "rounds": len(t[k]),
+            "steps_per_call": wl.steps,
             "us_per_run_step": median(t[k]) * 1e6,
-            "us_q25": float(np.percentile(t[k], 25)) * 1e6, "us_q75": float(np.percentile(t[k], 75)) * 1e6,
+            "us_q25": float(np.percentile(t[k], 25)) * 1e6,
+            "us_q75": float(np.percentile(t[k], 75)) * 1e6,
             "fixed_us_per_call": median(fixed[k]) * 1e6,
         }
         for ref in ("nnbench R=1", "nnbench R=5", "floor R=1"):
@@ -445,7 +480,9 @@ def summarize(wl, contenders, per_step, fixed):
     ratios["nnbench R=5 / floor R=5"] = median(t["nnbench R=5"] / t["floor R=5"])
     ratios["nnbench R=1 / nnbench R=5 (per run-step)"] = median(t["nnbench R=1"] / t["nnbench R=5"])
     for nn in [k for k in NNBENCH if k in t and "numba" in k]:
-        ratios[f"nnbench {nn.split()[-1]} / {nn} (numpy engine / numba engine)"] = median(t[f"nnbench {nn.split()[-1]}"] / t[nn])
+        ratios[f"nnbench {nn.split()[-1]} / {nn} (numpy engine / numba engine)"] = median(
+            t[f"nnbench {nn.split()[-1]}"] / t[nn]
+        )
     return rows, ratios
 
 
@@ -458,28 +495,44 @@ def targets_status(wl, ratios) -> list[str]:
             if f"faster peer / {label} R=1" not in ratios:
                 continue
             r1, r5 = ratios[f"faster peer / {label} R=1"], ratios[f"faster peer / {label} R=5"]
-            out.append(f"- target 1, engine {engine} (one run ≥ 5× faster than the faster peer): {r1:.2f}× → {ok(r1 >= 5)}")
-            out.append(f"- target 1, engine {engine} (R = 5 runs together, per run-step ≥ 10× faster): {r5:.2f}× → "
-                       f"{ok(r5 >= 10)}")
+            out.append(
+                f"- target 1, engine {engine} (one run ≥ 5× faster than the faster peer): {r1:.2f}× → {ok(r1 >= 5)}"
+            )
+            out.append(
+                f"- target 1, engine {engine} (R = 5 runs together, per run-step ≥ 10× faster): {r5:.2f}× → "
+                f"{ok(r5 >= 10)}"
+            )
     else:
         f1, p1 = ratios["nnbench R=1 / floor R=1"], ratios["faster peer / nnbench R=1"]
-        out.append(f"- target 2, engine numpy (within 1.3× of the floor): nnbench R=1 / floor = {f1:.3f} → {ok(f1 <= 1.3)}")
-        out.append(f"- target 2, engine numpy (faster than both peers): faster peer / nnbench R=1 = {p1:.2f}× → {ok(p1 > 1)}")
+        out.append(
+            f"- target 2, engine numpy (within 1.3× of the floor): nnbench R=1 / floor = {f1:.3f} → {ok(f1 <= 1.3)}"
+        )
+        out.append(
+            f"- target 2, engine numpy (faster than both peers): faster peer / nnbench R=1 = {p1:.2f}× → {ok(p1 > 1)}"
+        )
         if "faster peer / nnbench-numba R=1" in ratios:
-            out.append(f"- (engine numba on this network: faster peer / nnbench-numba R=1 = "
-                       f"{ratios['faster peer / nnbench-numba R=1']:.2f}×; its loops lose to BLAS at this width)")
+            out.append(
+                f"- (engine numba on this network: faster peer / nnbench-numba R=1 = "
+                f"{ratios['faster peer / nnbench-numba R=1']:.2f}×; its loops lose to BLAS at this width)"
+            )
     return out
 
 
 def markdown(wl, rows, ratios, note) -> str:
-    head = (f"### {wl.name}: [{', '.join(map(str, wl.sizes))}], {wl.m} points, full batch, float64, one thread\n\n"
-            f"{rows[0]['rounds']} rounds × (N = {wl.steps} and N/10 steps) per contender; "
-            f"{note}\n\n")
-    t = ["| contender | µs per run-step (median) | IQR | intercept µs per call (noisy) | × nnbench R=1 | × floor R=1 |",
-         "|---|---:|---:|---:|---:|---:|"]
+    head = (
+        f"### {wl.name}: [{', '.join(map(str, wl.sizes))}], {wl.m} points, full batch, float64, one thread\n\n"
+        f"{rows[0]['rounds']} rounds × (N = {wl.steps} and N/10 steps) per contender; "
+        f"{note}\n\n"
+    )
+    t = [
+        "| contender | µs per run-step (median) | IQR | intercept µs per call (noisy) | × nnbench R=1 | × floor R=1 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        t.append(f"| {r['contender']} | {r['us_per_run_step']:.1f} | {r['us_q25']:.1f}–{r['us_q75']:.1f} | "
-                 f"{r['fixed_us_per_call']:.0f} | {r['ratio_to_nnbench_R1']:.2f} | {r['ratio_to_floor_R1']:.2f} |")
+        t.append(
+            f"| {r['contender']} | {r['us_per_run_step']:.1f} | {r['us_q25']:.1f}–{r['us_q75']:.1f} | "
+            f"{r['fixed_us_per_call']:.0f} | {r['ratio_to_nnbench_R1']:.2f} | {r['ratio_to_floor_R1']:.2f} |"
+        )
     rt = ["", "| ratio (median of per-round ratios) | value |", "|---|---:|"]
     rt += [f"| {k} | {v:.2f} |" for k, v in ratios.items()]
     return head + "\n".join(t + rt) + "\n\n" + "\n".join(targets_status(wl, ratios)) + "\n"
@@ -497,8 +550,10 @@ def main(argv=None):
     parser.add_argument("--csv", default=str(HERE / "results" / "step.csv"))
     args = parser.parse_args(argv)
     rounds = args.rounds or (3 if args.quick else 7)
-    steps = {"tiny": args.steps_tiny or (100 if args.quick else 2000),
-             "medium": args.steps_medium or (10 if args.quick else 60)}
+    steps = {
+        "tiny": args.steps_tiny or (100 if args.quick else 2000),
+        "medium": args.steps_medium or (10 if args.quick else 60),
+    }
     use_torch = torch is not None and not args.no_torch
     use_numba = numba_installed() and not args.no_numba
 
@@ -526,13 +581,22 @@ def main(argv=None):
         agreement = check_same_computation(wl, contenders)
         per_step, fixed = measure(wl, contenders, rounds)
         rows, ratios = summarize(wl, contenders, per_step, fixed)
-        note = (f"same computation checked (max relative weight difference to nnbench after 5 steps: "
-                f"{agreement})")
+        note = f"same computation checked (max relative weight difference to nnbench after 5 steps: {agreement})"
         print(markdown(wl, rows, ratios, note))
         for k, v in ratios.items():
-            rows.append({"workload": wl.name, "sizes": "-".join(map(str, wl.sizes)), "m": wl.m,
-                         "contender": f"ratio: {k}", "runs": "", "rounds": rounds, "steps_per_call": wl.steps,
-                         "us_per_run_step": "", "ratio": v})
+            rows.append(
+                {
+                    "workload": wl.name,
+                    "sizes": "-".join(map(str, wl.sizes)),
+                    "m": wl.m,
+                    "contender": f"ratio: {k}",
+                    "runs": "",
+                    "rounds": rounds,
+                    "steps_per_call": wl.steps,
+                    "us_per_run_step": "",
+                    "ratio": v,
+                }
+            )
         all_rows += rows
 
     env["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())

@@ -94,9 +94,16 @@ def run(dest: Path, cores: int, *extra: str) -> dict:
     record = json.loads(usage.read_text())
     capacity = wall * os.cpu_count()
     rules = per_rule(dest / "benchmarks")
-    record.update(wall_s=wall, cpus=os.cpu_count(), cores=cores, jobs=sum(r["jobs"] for r in rules.values()),
-                  capacity_s=capacity, overhead_share=1 - record["jobs_cpu"] / capacity,
-                  snakemake_share=record["self_cpu"] / capacity, rules=rules)
+    record.update(
+        wall_s=wall,
+        cpus=os.cpu_count(),
+        cores=cores,
+        jobs=sum(r["jobs"] for r in rules.values()),
+        capacity_s=capacity,
+        overhead_share=1 - record["jobs_cpu"] / capacity,
+        snakemake_share=record["self_cpu"] / capacity,
+        rules=rules,
+    )
     return record
 
 
@@ -108,10 +115,13 @@ def per_rule(bench_dir: Path) -> dict:
     frame = read_benchmarks(bench_dir)
     if frame.empty:
         return {}
-    stats = frame.groupby("rule").agg(jobs=("s", "size"), wall_s=("s", "sum"), cpu_s=("cpu_time", "sum"),
-                                      max_rss_mb=("max_rss", "max"))
-    return {rule: {k: (int(v) if k == "jobs" else round(float(v), 1)) for k, v in row.items()}
-            for rule, row in stats.iterrows()}
+    stats = frame.groupby("rule").agg(
+        jobs=("s", "size"), wall_s=("s", "sum"), cpu_s=("cpu_time", "sum"), max_rss_mb=("max_rss", "max")
+    )
+    return {
+        rule: {k: (int(v) if k == "jobs" else round(float(v), 1)) for k, v in row.items()}
+        for rule, row in stats.iterrows()
+    }
 
 
 def subset(config: dict, counts) -> dict:
@@ -133,10 +143,12 @@ def scaling(args, config):
             rec.update(cells=cells, datasets=",".join(cfg["datasets"]))
             rec.pop("rules")
             rows.append(rec)
-            print(f"{cells:5d} cells: {rec['jobs']:4d} jobs, wall {rec['wall_s']:7.1f} s, jobs' CPU "
-                  f"{rec['jobs_cpu']:7.1f} s, snakemake CPU {rec['self_cpu']:6.1f} s, overhead "
-                  f"{100 * rec['overhead_share']:5.1f} % (snakemake {100 * rec['snakemake_share']:4.1f} %)",
-                  flush=True)
+            print(
+                f"{cells:5d} cells: {rec['jobs']:4d} jobs, wall {rec['wall_s']:7.1f} s, jobs' CPU "
+                f"{rec['jobs_cpu']:7.1f} s, snakemake CPU {rec['self_cpu']:6.1f} s, overhead "
+                f"{100 * rec['overhead_share']:5.1f} % (snakemake {100 * rec['snakemake_share']:4.1f} %)",
+                flush=True,
+            )
             shutil.rmtree(dest)
     print(f"wrote {write_csv(HERE / 'results' / 'workflow_scaling.csv', rows)}")
     plot(rows, ROOT / "docs" / "workflow_scaling.png", read_rows(args.before) if args.before else None)
@@ -163,8 +175,11 @@ def plot(rows, path: Path, before=None):
     colors = sns.color_palette(n_colors=3)
     if before:
         bc = [r["cells"] for r in before]
-        for key, marker, color in (("wall_s", "o", colors[0]), ("jobs_cpu", "s", colors[1]),
-                                   ("self_cpu", "^", colors[2])):
+        for key, marker, color in (
+            ("wall_s", "o", colors[0]),
+            ("jobs_cpu", "s", colors[1]),
+            ("self_cpu", "^", colors[2]),
+        ):
             ax.plot(bc, [r[key] for r in before], marker + ":", color=color, alpha=0.35)
         ax.plot([], [], "k:", alpha=0.35, label="before (one job per cell), same series")
     ax.plot(cells, [r["wall_s"] for r in rows], "o-", color=colors[0], label="wall time")
@@ -175,8 +190,13 @@ def plot(rows, path: Path, before=None):
     b = float(np.sum(cells * (wall - a)) / np.sum(cells**2))  # seconds per cell, least squares through (0, a)
     xs = np.geomspace(cells.min(), cells.max() * 4, 50)
     ax.plot(xs, a + b * xs, "k--", lw=1, label=f"wall ≈ {a:.1f} s + {b:.3f} s × cells")
-    ax.set(xscale="log", yscale="log", xlabel="grid cells (5 seeds each)", ylabel="seconds",
-           title=f"The grid's jobs (--until train), --cores {rows[0]['cores']:.0f}, {rows[0]['cpus']:.0f} CPUs")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="grid cells (5 seeds each)",
+        ylabel="seconds",
+        title=f"The grid's jobs (--until train), --cores {rows[0]['cores']:.0f}, {rows[0]['cpus']:.0f} CPUs",
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -191,13 +211,17 @@ def full(args, config):
     rec["environment"] = environment()
     out = HERE / "results" / "workflow_full.json"
     out.write_text(json.dumps(rec, indent=1))
-    print(f"default config, --cores {args.cores}: {rec['jobs']} jobs, wall {rec['wall_s']:.1f} s on "
-          f"{rec['cpus']} CPUs; jobs' CPU {rec['jobs_cpu']:.1f} s, Snakemake's CPU {rec['self_cpu']:.1f} s; "
-          f"overhead {100 * rec['overhead_share']:.1f} % (Snakemake's own {100 * rec['snakemake_share']:.1f} %), "
-          f"largest job RSS {rec['jobs_max_rss_mb']:.0f} MB")
+    print(
+        f"default config, --cores {args.cores}: {rec['jobs']} jobs, wall {rec['wall_s']:.1f} s on "
+        f"{rec['cpus']} CPUs; jobs' CPU {rec['jobs_cpu']:.1f} s, Snakemake's CPU {rec['self_cpu']:.1f} s; "
+        f"overhead {100 * rec['overhead_share']:.1f} % (Snakemake's own {100 * rec['snakemake_share']:.1f} %), "
+        f"largest job RSS {rec['jobs_max_rss_mb']:.0f} MB"
+    )
     for rule, stats in rec["rules"].items():
-        print(f"  {rule:24s} {stats['jobs']:4d} jobs, {stats['wall_s']:7.1f} s wall in all, "
-              f"peak memory {stats['max_rss_mb']:6.1f} MB")
+        print(
+            f"  {rule:24s} {stats['jobs']:4d} jobs, {stats['wall_s']:7.1f} s wall in all, "
+            f"peak memory {stats['max_rss_mb']:6.1f} MB"
+        )
     print(f"wrote {out}")
 
 

@@ -70,9 +70,11 @@ def main(argv=None):
     profiler.disable_by_count()
     text = io.StringIO()
     profiler.print_stats(stream=text, stripzeros=True, output_unit=1e-6)
-    header = (f"# line_profiler, {workload.name} workload {list(workload.sizes)} x {workload.m} points, "
-              f"R = {args.runs}, {steps} steps, "
-              f"SGD lr {LR}, numpy {np.__version__}\n# times in microseconds; 'Per Hit' is per call of the line\n")
+    header = (
+        f"# line_profiler, {workload.name} workload {list(workload.sizes)} x {workload.m} points, "
+        f"R = {args.runs}, {steps} steps, "
+        f"SGD lr {LR}, numpy {np.__version__}\n# times in microseconds; 'Per Hit' is per call of the line\n"
+    )
     out = args.out or HERE / "results" / "profiles" / f"{workload.name}_R{args.runs}.txt"
     out.write_text(header + text.getvalue())
     print(header + text.getvalue())

@@ -21,21 +21,52 @@ TINY_GRID = {
     "regs": ["none", "l2", "dropout", "batchnorm"],
     "optimizers": ["gd", "adam"],
     "definitions": {
-        "datasets": {"circles": {"dataset": "circles", "dataset_options": {"n_samples": 80, "noise": 0.05},
-                                 "hidden": [5, 3], "epochs": 20}},
+        "datasets": {
+            "circles": {
+                "dataset": "circles",
+                "dataset_options": {"n_samples": 80, "noise": 0.05},
+                "hidden": [5, 3],
+                "epochs": 20,
+            }
+        },
         "regs": {"none": {}, "l2": {"l2": 0.1}, "dropout": {"keep_prob": 0.8}, "batchnorm": {"batchnorm": True}},
-        "optimizers": {"gd": {"optimizer": "sgd", "lr": 0.5}, "adam": {"optimizer": "adam", "lr": 0.01, "batch_size": 16}},
+        "optimizers": {
+            "gd": {"optimizer": "sgd", "lr": 0.5},
+            "adam": {"optimizer": "adam", "lr": 0.01, "batch_size": 16},
+        },
     },
 }
 TINY_STUDIES = {
     "gradcheck": {"examples": 8, "epochs": 2, "max_coords": 40},
-    "depth": {"dataset": "circles", "dataset_options": {"n_samples": 100, "noise": 0.05}, "width": 16, "depths": [2, 12],
-              "inits": ["zeros", "large", "xavier", "he"], "activations": ["relu"], "epochs": 2, "seeds": 2},
-    "search": {"dataset": "moons", "dataset_options": {"n_samples": 100, "noise": 0.2, "val_fraction": 0.2},
-               "hidden": [4], "epochs": 3, "batch_size": 32, "budgets": [4, 9], "seeds": [0, 1]},
-    "schedules": {"dataset": "moons", "dataset_options": {"n_samples": 80, "noise": 0.2}, "hidden": [4],
-                  "optimizers": ["sgd", "adam"], "schedules": ["constant", "exponential"], "batch_sizes": [16, None],
-                  "checkpoints": [2, 4], "seeds": 2},
+    "depth": {
+        "dataset": "circles",
+        "dataset_options": {"n_samples": 100, "noise": 0.05},
+        "width": 16,
+        "depths": [2, 12],
+        "inits": ["zeros", "large", "xavier", "he"],
+        "activations": ["relu"],
+        "epochs": 2,
+        "seeds": 2,
+    },
+    "search": {
+        "dataset": "moons",
+        "dataset_options": {"n_samples": 100, "noise": 0.2, "val_fraction": 0.2},
+        "hidden": [4],
+        "epochs": 3,
+        "batch_size": 32,
+        "budgets": [4, 9],
+        "seeds": [0, 1],
+    },
+    "schedules": {
+        "dataset": "moons",
+        "dataset_options": {"n_samples": 80, "noise": 0.2},
+        "hidden": [4],
+        "optimizers": ["sgd", "adam"],
+        "schedules": ["constant", "exponential"],
+        "batch_sizes": [16, None],
+        "checkpoints": [2, 4],
+        "seeds": 2,
+    },
 }
 
 
@@ -82,8 +113,12 @@ CONFIG = {
     "note": XSS,
     "definitions": {
         "datasets": {
-            "circles": {"dataset": "circles", "dataset_options": {"n_samples": 120, "noise": 0.05}, "hidden": [10, 5],
-                        "epochs": EPOCHS},
+            "circles": {
+                "dataset": "circles",
+                "dataset_options": {"n_samples": 120, "noise": 0.05},
+                "hidden": [10, 5],
+                "epochs": EPOCHS,
+            },
             "breast_cancer": {"dataset": "breast_cancer", "hidden": [8], "epochs": EPOCHS},
         },
         "optimizers": {"gd": {"optimizer": "sgd", "lr": 0.5, "batch_size": None}, "adam": {"optimizer": "adam"}},
@@ -144,8 +179,14 @@ def write_cells(root: Path) -> list[Path]:
                     runs = []
                     for seed in SEEDS:
                         acc = _accuracy(ds, init, reg, opt, seed)
-                        spec = {"dataset": ds, "dataset_options": CONFIG["definitions"]["datasets"][ds].get(
-                            "dataset_options", {}), "hidden": [10, 5], "init": init, "seed": seed, "epochs": EPOCHS}
+                        spec = {
+                            "dataset": ds,
+                            "dataset_options": CONFIG["definitions"]["datasets"][ds].get("dataset_options", {}),
+                            "hidden": [10, 5],
+                            "init": init,
+                            "seed": seed,
+                            "epochs": EPOCHS,
+                        }
                         run = {
                             "schema": "nnbench.result/1", "spec": spec, "seed": seed,
                             "status": "ok" if acc else "diverged", "diverged_epoch": None if acc else 7,
@@ -159,8 +200,9 @@ def write_cells(root: Path) -> list[Path]:
                             "versions": {"nnbench": "0.1.0", "numpy": np.__version__, "python": "3.11"},
                         }  # fmt: skip
                         runs.append(run)
-                    cell = cell_record({"dataset": ds, "init": init, "reg": reg, "opt": opt},
-                                       f"{ds}-{init}-{reg}-{opt}", runs)
+                    cell = cell_record(
+                        {"dataset": ds, "init": init, "reg": reg, "opt": opt}, f"{ds}-{init}-{reg}-{opt}", runs
+                    )
                     path = root / "runs" / ds / init / reg / f"{opt}.json"
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_text(json.dumps(cell))
@@ -176,29 +218,70 @@ def write_course(tables: Path) -> None:
             ["initialization", "he", 0.9933333333333333, 0.96, 0.9933333333333333, 0.96, "recommended method"],
             ["initialization", "he (perturbed)", 0.9, 0.94, 0.9933333333333333, 0.96, f"a row that fails {XSS}"],
         ],
-        columns=["experiment", "model", "train_accuracy", "test_accuracy", "published_train_accuracy",
-                 "published_test_accuracy", "note"],
+        columns=[
+            "experiment",
+            "model",
+            "train_accuracy",
+            "test_accuracy",
+            "published_train_accuracy",
+            "published_test_accuracy",
+            "note",
+        ],
     ).to_csv(tables / "course_initialization.csv", index=False)
     pd.DataFrame(
-        [["regularization", m, None, None, p, q, "the course's data file (data.mat) was not provided"]
-         for m, p, q in [("no regularization", 0.9478672985781991, 0.915),
-                         ("L2 regularization (lambda = 0.7)", 0.9383886255924171, 0.93)]],
-        columns=["experiment", "model", "train_accuracy", "test_accuracy", "published_train_accuracy",
-                 "published_test_accuracy", "note"],
+        [
+            ["regularization", m, None, None, p, q, "the course's data file (data.mat) was not provided"]
+            for m, p, q in [
+                ("no regularization", 0.9478672985781991, 0.915),
+                ("L2 regularization (lambda = 0.7)", 0.9383886255924171, 0.93),
+            ]
+        ],
+        columns=[
+            "experiment",
+            "model",
+            "train_accuracy",
+            "test_accuracy",
+            "published_train_accuracy",
+            "published_test_accuracy",
+            "note",
+        ],
     ).to_csv(tables / "course_regularization.csv", index=False)
     pd.DataFrame(
-        [["gradient-checking", "correct backward pass", 1.1890913024229996e-07, 1.1890913024229996e-07, "correct"],
-         ["gradient-checking", "planted bugs", 0.2850931567761623, 0.2850931567761623, "mistake caught"]],
+        [
+            ["gradient-checking", "correct backward pass", 1.1890913024229996e-07, 1.1890913024229996e-07, "correct"],
+            ["gradient-checking", "planted bugs", 0.2850931567761623, 0.2850931567761623, "mistake caught"],
+        ],
         columns=["experiment", "model", "difference", "published_difference", "note"],
     ).to_csv(tables / "course_gradient_checking.csv", index=False)
 
 
 def write_benchmarks(path: Path) -> None:
-    rows = [{"rule": "train", "wildcards": f"dataset={d},init={i},reg={r},opt={o}", "s": 1.5 + len(i) / 10,
-             "h:m:s": "0:00:01", "max_rss": 120.0 + len(o), "max_vms": 500.0, "cpu_time": 1.2}
-            for d in DATASETS for i in INITS for r in REGS for o in OPTS]
-    rows.append({"rule": "tables", "wildcards": "", "s": 0.8, "h:m:s": "0:00:00", "max_rss": 150.0,
-                 "max_vms": 600.0, "cpu_time": 0.7})
+    rows = [
+        {
+            "rule": "train",
+            "wildcards": f"dataset={d},init={i},reg={r},opt={o}",
+            "s": 1.5 + len(i) / 10,
+            "h:m:s": "0:00:01",
+            "max_rss": 120.0 + len(o),
+            "max_vms": 500.0,
+            "cpu_time": 1.2,
+        }
+        for d in DATASETS
+        for i in INITS
+        for r in REGS
+        for o in OPTS
+    ]
+    rows.append(
+        {
+            "rule": "tables",
+            "wildcards": "",
+            "s": 0.8,
+            "h:m:s": "0:00:00",
+            "max_rss": 150.0,
+            "max_vms": 600.0,
+            "cpu_time": 0.7,
+        }
+    )
     pd.DataFrame(rows).to_csv(path, index=False)
 
 

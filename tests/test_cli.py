@@ -8,14 +8,35 @@ import pytest
 
 from nnbench.cli import main
 
-SPEC = {"dataset": "circles", "dataset_options": {"n_samples": 80}, "hidden": [4], "epochs": 5,
-        "optimizer": "adam", "lr": 0.01, "batch_size": 16}
+SPEC = {
+    "dataset": "circles",
+    "dataset_options": {"n_samples": 80},
+    "hidden": [4],
+    "epochs": 5,
+    "optimizer": "adam",
+    "lr": 0.01,
+    "batch_size": 16,
+}
 
 
 def test_train_writes_a_cell_file(tmp_path):
     out = tmp_path / "runs" / "cell.json"
-    assert main(["train", "--spec", json.dumps(SPEC), "--seeds", "0,1,2", "--cell", "dataset=circles,opt=adam",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--spec",
+                json.dumps(SPEC),
+                "--seeds",
+                "0,1,2",
+                "--cell",
+                "dataset=circles,opt=adam",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     cell = json.loads(out.read_text())
     assert cell["schema"] == "nnbench.cell/2" and cell["cell"] == {"dataset": "circles", "opt": "adam"}
     assert [r["seed"] for r in cell["runs"]] == [0, 1, 2]
@@ -32,12 +53,15 @@ def test_train_from_a_yaml_file_with_flag_overrides(tmp_path):
     assert run["spec"]["lr"] == 0.1 and run["seed"] == 4 and run["spec"]["dataset"] == "moons"
 
 
-@pytest.mark.parametrize("spec,expect", [
-    ({**SPEC, "lr": -1}, "lr = -1"),
-    ({**SPEC, "init": "bogus"}, "init = 'bogus'"),
-    ({**SPEC, "colour": "red"}, "colour"),
-    ({**SPEC, "dataset": "file", "dataset_options": {"path": "/nonexistent/x.csv"}}, "/nonexistent/x.csv"),
-])
+@pytest.mark.parametrize(
+    "spec,expect",
+    [
+        ({**SPEC, "lr": -1}, "lr = -1"),
+        ({**SPEC, "init": "bogus"}, "init = 'bogus'"),
+        ({**SPEC, "colour": "red"}, "colour"),
+        ({**SPEC, "dataset": "file", "dataset_options": {"path": "/nonexistent/x.csv"}}, "/nonexistent/x.csv"),
+    ],
+)
 def test_bad_specs_exit_non_zero_naming_the_value(tmp_path, capsys, spec, expect):
     assert main(["train", "--spec", json.dumps(spec), "--out", str(tmp_path / "x.json")]) == 2
     assert expect in capsys.readouterr().err
@@ -53,9 +77,28 @@ def test_train_several_cells_in_one_call(tmp_path):
     """Repeated --spec/--cell/--out train cell after cell; each file equals the one trained alone."""
     sgd = {**SPEC, "optimizer": "sgd", "lr": 0.1}
     outs = [tmp_path / "adam.json", tmp_path / "sgd.json"]
-    assert main(["train", "--seeds", "0,1",
-                 "--spec", json.dumps(SPEC), "--cell", "opt=adam", "--out", str(outs[0]),
-                 "--spec", json.dumps(sgd), "--cell", "opt=sgd", "--out", str(outs[1])]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--seeds",
+                "0,1",
+                "--spec",
+                json.dumps(SPEC),
+                "--cell",
+                "opt=adam",
+                "--out",
+                str(outs[0]),
+                "--spec",
+                json.dumps(sgd),
+                "--cell",
+                "opt=sgd",
+                "--out",
+                str(outs[1]),
+            ]
+        )
+        == 0
+    )
     alone = tmp_path / "alone.json"
     assert main(["train", "--seeds", "0,1", "--spec", json.dumps(sgd), "--cell", "opt=sgd", "--out", str(alone)]) == 0
     cells = [json.loads(o.read_text()) for o in outs]
@@ -67,8 +110,17 @@ def test_train_several_cells_in_one_call(tmp_path):
 
 def test_train_several_cells_checks_every_spec_first(tmp_path, capsys):
     outs = [tmp_path / "a.json", tmp_path / "b.json"]
-    argv = ["train", "--spec", json.dumps(SPEC), "--out", str(outs[0]),
-            "--spec", json.dumps({**SPEC, "lr": -2}), "--out", str(outs[1])]
+    argv = [
+        "train",
+        "--spec",
+        json.dumps(SPEC),
+        "--out",
+        str(outs[0]),
+        "--spec",
+        json.dumps({**SPEC, "lr": -2}),
+        "--out",
+        str(outs[1]),
+    ]
     assert main(argv) == 2
     assert "lr = -2" in capsys.readouterr().err
     assert not any(o.exists() for o in outs)  # the good first cell did not train either

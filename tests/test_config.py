@@ -17,10 +17,20 @@ SMALL = {**DEFAULT, "datasets": ["moons"], "inits": ["he"], "optimizers": ["gd"]
 
 def test_cell_spec_merges_the_four_definitions():
     spec = cell_spec(DEFAULT, "circles", "large", "l2_dropout", "adam")
-    assert spec == {"dataset": "circles", "dataset_options": {"n_samples": 400, "noise": 0.05}, "hidden": [10, 5],
-                    "epochs": 200, "init": "large", "init_options": {"scale": 10}, "l2": 0.05, "keep_prob": 0.8,
-                    "optimizer": "adam", "optimizer_options": {"beta1": 0.9, "beta2": 0.999}, "lr": 0.01,
-                    "batch_size": 64}
+    assert spec == {
+        "dataset": "circles",
+        "dataset_options": {"n_samples": 400, "noise": 0.05},
+        "hidden": [10, 5],
+        "epochs": 200,
+        "init": "large",
+        "init_options": {"scale": 10},
+        "l2": 0.05,
+        "keep_prob": 0.8,
+        "optimizer": "adam",
+        "optimizer_options": {"beta1": 0.9, "beta2": 0.999},
+        "lr": 0.01,
+        "batch_size": 64,
+    }
 
 
 def test_engine_numba_applies_to_every_cell_but_batch_norm():

@@ -24,8 +24,18 @@ def test_every_result_record_names_its_blas_kernel():
 
 
 def runs(kernel, test_acc=0.9, cost=0.3, status="ok"):
-    row = {"dataset": "circles", "init": "he", "reg": "none", "opt": "adam", "seed": 0, "status": status,
-           "train_acc": 0.95, "test_acc": test_acc, "train_cost": cost, "blas_kernel": kernel}
+    row = {
+        "dataset": "circles",
+        "init": "he",
+        "reg": "none",
+        "opt": "adam",
+        "seed": 0,
+        "status": status,
+        "train_acc": 0.95,
+        "test_acc": test_acc,
+        "train_cost": cost,
+        "blas_kernel": kernel,
+    }
     return pd.DataFrame([row]).set_index(KEYS)
 
 

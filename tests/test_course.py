@@ -15,7 +15,11 @@ def test_initialization_reproduces_the_seed_table():
     assert rows["zeros"]["train_accuracy"] == 0.5
     assert rows["large random"]["train_accuracy"] == 0.83
     assert rows["he"]["train_accuracy"] == pytest.approx(298 / 300, abs=0)
-    assert (rows["zeros"]["test_accuracy"], rows["large random"]["test_accuracy"], rows["he"]["test_accuracy"]) == (0.5, 0.86, 0.96)
+    assert (rows["zeros"]["test_accuracy"], rows["large random"]["test_accuracy"], rows["he"]["test_accuracy"]) == (
+        0.5,
+        0.86,
+        0.96,
+    )
 
 
 def test_gradient_checking_reproduces_the_course():
@@ -28,14 +32,21 @@ def test_gradient_checking_reproduces_the_course():
         assert row["difference"] == pytest.approx(published, rel=course.PUBLISHED_RTOL[model], abs=0)
         assert row["deviation"] == abs(row["difference"] - published) / published
         assert row["blas_kernel"] and row["published_rtol"] == course.PUBLISHED_RTOL[model]
-    assert rows["correct backward pass"]["difference"] < 2e-7 < rows["planted bugs (dW2 x 2, db1 with 4/m)"]["difference"]
+    assert (
+        rows["correct backward pass"]["difference"] < 2e-7 < rows["planted bugs (dW2 x 2, db1 with 4/m)"]["difference"]
+    )
     assert rows["correct backward pass, the suite's stable cost"]["difference"] < 1e-8
     assert rows["correct backward pass, the suite's stable cost"]["reproduced"] is None  # nothing published
 
 
 def test_verdicts_at_the_printed_precision_or_the_stated_tolerance():
-    row = {"model": "he", "train_accuracy": 0.9933333333333333, "published_train_accuracy": 0.99,
-           "test_accuracy": 0.955, "published_test_accuracy": 0.96}
+    row = {
+        "model": "he",
+        "train_accuracy": 0.9933333333333333,
+        "published_train_accuracy": 0.99,
+        "test_accuracy": 0.955,
+        "published_test_accuracy": 0.96,
+    }
     v = course.verdict(row)
     assert v["reproduced"] is True and v["published_rtol"] is None  # 0.9933 prints as 0.99; 0.955 as 0.96
     assert v["deviation"] == pytest.approx(0.005 / 0.96)
@@ -48,10 +59,18 @@ def test_verdicts_at_the_printed_precision_or_the_stated_tolerance():
     assert check(0.285093156780699)["reproduced"] is True  # 1.6e-11 away (Sandybridge, Nehalem: no FMA)
     assert check(p * (1 + 2e-10))["reproduced"] is False
     correct = course.PUBLISHED["gradient-checking"]["correct backward pass"]
-    assert course.verdict({"model": "correct backward pass", "difference": 1.189041787877932e-07,
-                           "published_difference": correct})["reproduced"] is True  # no FMA: 4.2e-5 away
-    assert course.verdict({"model": "correct backward pass", "difference": correct * 1.001,
-                           "published_difference": correct})["reproduced"] is False
+    assert (
+        course.verdict(
+            {"model": "correct backward pass", "difference": 1.189041787877932e-07, "published_difference": correct}
+        )["reproduced"]
+        is True
+    )  # no FMA: 4.2e-5 away
+    assert (
+        course.verdict(
+            {"model": "correct backward pass", "difference": correct * 1.001, "published_difference": correct}
+        )["reproduced"]
+        is False
+    )
 
 
 def test_optimization_epoch_costs_equal_the_course_printed_ones():
@@ -111,7 +130,16 @@ def test_course_command_writes_the_table(tmp_path, capsys):
     assert main(["course", "gradient-checking", "--out", str(out)]) == 0
     rows = list(csv.DictReader(out.open()))
     assert [r["model"] for r in rows][:2] == ["correct backward pass", "planted bugs (dW2 x 2, db1 with 4/m)"]
-    assert set(rows[0]) == {"experiment", "model", "difference", "published_difference", "note",
-                            "published_rtol", "deviation", "reproduced", "blas_kernel"}
+    assert set(rows[0]) == {
+        "experiment",
+        "model",
+        "difference",
+        "published_difference",
+        "note",
+        "published_rtol",
+        "deviation",
+        "reproduced",
+        "blas_kernel",
+    }
     assert [r["reproduced"] for r in rows] == ["True", "True", ""]
     assert "correct backward pass" in capsys.readouterr().out

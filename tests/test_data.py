@@ -44,8 +44,14 @@ def test_shapes_and_dtypes(name):
 
 
 def test_known_sizes():
-    expected = {"circles": (2, 400, 2), "moons": (2, 400, 2), "spirals": (2, 400, 2), "flower": (2, 400, 2),
-                "digits": (64, 1797, 10), "breast_cancer": (30, 569, 2)}
+    expected = {
+        "circles": (2, 400, 2),
+        "moons": (2, 400, 2),
+        "spirals": (2, 400, 2),
+        "flower": (2, 400, 2),
+        "digits": (64, 1797, 10),
+        "breast_cancer": (30, 569, 2),
+    }
     for name, (n, m, c) in expected.items():
         s = load(name, {}, rng())
         assert (s.n_features, s.X_train.shape[1] + s.X_test.shape[1], s.n_classes) == (n, m, c)
@@ -125,8 +131,9 @@ def write_bytes(path, content):
 
 
 def test_csv_round_trip_with_header_and_string_labels(tmp_path):
-    p = write_csv(tmp_path / "d.csv", "a,b,kind\n" + "".join(f"{i},{i * 2},{'cat' if i % 2 else 'dog'}\n"
-                                                                for i in range(20)))
+    p = write_csv(
+        tmp_path / "d.csv", "a,b,kind\n" + "".join(f"{i},{i * 2},{'cat' if i % 2 else 'dog'}\n" for i in range(20))
+    )
     s = load("file", {"path": p, "standardize": False, "test_fraction": 0.0}, rng())
     assert_split_ok(s, 2)
     assert s.feature_names == ("a", "b") and s.classes == ("cat", "dog")
@@ -197,27 +204,30 @@ def test_mat_without_held_out_part_is_split(tmp_path):
 # ----------------------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize("name, options, match", [
-    ("nope", {}, r"unknown data set 'nope'.*circles.*moons"),
-    ("circles", {"colour": 1}, r"unknown option 'colour' for data set 'circles'"),
-    ("digits", {"noise": 0.1}, r"unknown option 'noise' for data set 'digits'"),
-    ("circles", {"n_samples": 3}, r"'n_samples' = 3"),
-    ("circles", {"n_samples": 400.5}, r"'n_samples' = 400.5"),
-    ("moons", {"noise": -0.1}, r"'noise' = -0.1"),
-    ("moons", {"noise": float("nan")}, r"'noise' = nan"),
-    ("circles", {"factor": 1.0}, r"'factor' = 1.0"),
-    ("spirals", {"arms": 1}, r"'arms' = 1"),
-    ("spirals", {"arms": 3, "n_samples": 5}, r"'n_samples' = 5"),
-    ("flower", {"data_seed": -1}, r"'data_seed' = -1"),
-    ("moons", {"test_fraction": 1.0}, r"'test_fraction' = 1.0"),
-    ("moons", {"test_fraction": -0.1}, r"'test_fraction' = -0.1"),
-    ("moons", {"val_fraction": 1.5}, r"'val_fraction' = 1.5"),
-    ("moons", {"test_fraction": 0.6, "val_fraction": 0.4}, r"test_fraction \+ val_fraction = 0.6 \+ 0.4"),
-    ("digits", {"standardize": "yes"}, r"'standardize' = 'yes'"),
-    ("file", {}, r"'path' = None is required"),
-    ("file", {"path": "data.xlsx"}, r"'path' = 'data.xlsx' has unknown extension '.xlsx'"),
-    ("file", {"path": "data.npz", "label_column": 0}, r"'label_column' = 0 applies to .csv files only"),
-])
+@pytest.mark.parametrize(
+    "name, options, match",
+    [
+        ("nope", {}, r"unknown data set 'nope'.*circles.*moons"),
+        ("circles", {"colour": 1}, r"unknown option 'colour' for data set 'circles'"),
+        ("digits", {"noise": 0.1}, r"unknown option 'noise' for data set 'digits'"),
+        ("circles", {"n_samples": 3}, r"'n_samples' = 3"),
+        ("circles", {"n_samples": 400.5}, r"'n_samples' = 400.5"),
+        ("moons", {"noise": -0.1}, r"'noise' = -0.1"),
+        ("moons", {"noise": float("nan")}, r"'noise' = nan"),
+        ("circles", {"factor": 1.0}, r"'factor' = 1.0"),
+        ("spirals", {"arms": 1}, r"'arms' = 1"),
+        ("spirals", {"arms": 3, "n_samples": 5}, r"'n_samples' = 5"),
+        ("flower", {"data_seed": -1}, r"'data_seed' = -1"),
+        ("moons", {"test_fraction": 1.0}, r"'test_fraction' = 1.0"),
+        ("moons", {"test_fraction": -0.1}, r"'test_fraction' = -0.1"),
+        ("moons", {"val_fraction": 1.5}, r"'val_fraction' = 1.5"),
+        ("moons", {"test_fraction": 0.6, "val_fraction": 0.4}, r"test_fraction \+ val_fraction = 0.6 \+ 0.4"),
+        ("digits", {"standardize": "yes"}, r"'standardize' = 'yes'"),
+        ("file", {}, r"'path' = None is required"),
+        ("file", {"path": "data.xlsx"}, r"'path' = 'data.xlsx' has unknown extension '.xlsx'"),
+        ("file", {"path": "data.npz", "label_column": 0}, r"'label_column' = 0 applies to .csv files only"),
+    ],
+)
 def test_bad_options(name, options, match):
     with pytest.raises(ValueError, match=match):
         check_options(name, options)
@@ -269,8 +279,11 @@ FILE_ERRORS = [
     (lambda t: npz(t / "ydim.npz", X=X10, y=np.ones((10, 2))), ValueError, "y must be a vector"),
     (lambda t: npz(t / "inf.npz", X=np.where(X10 > 5, np.inf, X10), y=Y10), ValueError, "NaN or infinite"),
     (lambda t: npz(t / "half.npz", X=X10, y=Y10, Xval=X10), ValueError, "has array 'Xval' but no array 'yval'"),
-    (lambda t: npz(t / "feat.npz", X=X10, y=Y10, X_test=np.ones((3, 3)), y_test=Y10[:3]), ValueError,
-     "different numbers of features"),
+    (
+        lambda t: npz(t / "feat.npz", X=X10, y=Y10, X_test=np.ones((3, 3)), y_test=Y10[:3]),
+        ValueError,
+        "different numbers of features",
+    ),
     (lambda t: npz(t / "zero.npz", X=np.ones((0, 2)), y=np.ones(0)), ValueError, "no samples"),
     (lambda t: write_bytes(t / "bad.npz", b"not a zip file"), ValueError, "not a readable .npz"),
     (lambda t: write_bytes(t / "bad.mat", b"not a mat file at all, just text"), ValueError, "not a readable MATLAB"),

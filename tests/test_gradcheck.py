@@ -85,9 +85,9 @@ def test_runs_along_the_leading_axis_are_independent():
     Z, cache = net.forward(params, X, train=True, masks=masks)
     together = net.backward(params, cache, Z, Y)
     for r in range(3):
-        one = {k: v[r:r + 1] for k, v in params.items()}
-        Z1, cache1 = net.forward(one, X[r:r + 1], train=True, masks=[m[r:r + 1] for m in masks])
-        alone = net.backward(one, cache1, Z1, Y[r:r + 1])
+        one = {k: v[r : r + 1] for k, v in params.items()}
+        Z1, cache1 = net.forward(one, X[r : r + 1], train=True, masks=[m[r : r + 1] for m in masks])
+        alone = net.backward(one, cache1, Z1, Y[r : r + 1])
         for k in params:
             np.testing.assert_allclose(together[k][r], alone[k][0], rtol=1e-12, atol=1e-15)
 

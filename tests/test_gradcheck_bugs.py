@@ -42,52 +42,95 @@ def everywhere(output, activation, reg):
 # name -> (where, old snippet, new snippet, cells it affects). ``where`` is a Network method, or
 # "activation:NAME" for a derivative replaced in the ACTIVATIONS registry (new = the wrong derivative).
 BUGS = {
-    "1/m scaling missing": (
-        "backward", "grads.flat *= 1.0 / m", "pass", everywhere),
+    "1/m scaling missing": ("backward", "grads.flat *= 1.0 / m", "pass", everywhere),
     "dW2 transposed": (
-        "backward", 'np.matmul(dZ, _t(A_prev), out=grads[f"W{l}"])',
+        "backward",
+        'np.matmul(dZ, _t(A_prev), out=grads[f"W{l}"])',
         'np.matmul(dZ, _t(A_prev), out=grads[f"W{l}"])\n'
-        'if l == 2:\n'
-        '    grads[f"W{l}"][...] = _t(grads[f"W{l}"]).copy()', everywhere),
-    "wrong sign of the output error (Y − A)": (
-        "backward", "dZ -= Y", "dZ -= Y\ndZ *= -1", everywhere),
+        "if l == 2:\n"
+        '    grads[f"W{l}"][...] = _t(grads[f"W{l}"]).copy()',
+        everywhere,
+    ),
+    "wrong sign of the output error (Y − A)": ("backward", "dZ -= Y", "dZ -= Y\ndZ *= -1", everywhere),
     "output gradient times σ'(z) again": (
-        "backward", "dZ -= Y", "dZ -= Y\ndZ *= self.probabilities(Z_L) * (1 - self.probabilities(Z_L))",
-        everywhere),
+        "backward",
+        "dZ -= Y",
+        "dZ -= Y\ndZ *= self.probabilities(Z_L) * (1 - self.probabilities(Z_L))",
+        everywhere,
+    ),
     "bias gradient summed over units too": (
-        "backward", 'np.add.reduce(dZ, axis=-1, keepdims=True, out=grads[f"b{l}"])',
+        "backward",
+        'np.add.reduce(dZ, axis=-1, keepdims=True, out=grads[f"b{l}"])',
         'grads[f"b{l}"][...] = dZ.sum(axis=(-2, -1), keepdims=True)',
         # with batch norm the only bias is the output layer's, one unit wide under a sigmoid: no change there
-        lambda output, activation, reg: not (reg == "batchnorm" and output == "sigmoid")),
+        lambda output, activation, reg: not (reg == "batchnorm" and output == "sigmoid"),
+    ),
     "dropout mask missing in backward": (
-        "backward", "dZ *= mask_prev\n", "", lambda output, activation, reg: reg == "dropout"),
+        "backward",
+        "dZ *= mask_prev\n",
+        "",
+        lambda output, activation, reg: reg == "dropout",
+    ),
     "dropout not rescaled by keep_prob": (
-        "backward", "dZ /= self.keep_prob[l - 2]", "pass", lambda output, activation, reg: reg == "dropout"),
+        "backward",
+        "dZ /= self.keep_prob[l - 2]",
+        "pass",
+        lambda output, activation, reg: reg == "dropout",
+    ),
     "L2 term missing": (
-        "backward", 'grads[f"W{l}"] += (self.l2 * params[f"W{l}"]) / n', "pass",
-        lambda output, activation, reg: reg == "l2"),
+        "backward",
+        'grads[f"W{l}"] += (self.l2 * params[f"W{l}"]) / n',
+        "pass",
+        lambda output, activation, reg: reg == "l2",
+    ),
     "L2 term doubled": (
-        "backward", 'grads[f"W{l}"] += (self.l2 * params[f"W{l}"]) / n',
-        'grads[f"W{l}"] += (2 * self.l2 * params[f"W{l}"]) / n', lambda output, activation, reg: reg == "l2"),
+        "backward",
+        'grads[f"W{l}"] += (self.l2 * params[f"W{l}"]) / n',
+        'grads[f"W{l}"] += (2 * self.l2 * params[f"W{l}"]) / n',
+        lambda output, activation, reg: reg == "l2",
+    ),
     "batch norm: mean term missing": (
-        "_bn_backward", "- dZhat.sum(axis=-1, keepdims=True) ", "", lambda output, activation, reg: reg == "batchnorm"),
+        "_bn_backward",
+        "- dZhat.sum(axis=-1, keepdims=True) ",
+        "",
+        lambda output, activation, reg: reg == "batchnorm",
+    ),
     "batch norm: variance term missing": (
-        "_bn_backward", "- Zhat * (dZhat * Zhat).sum(axis=-1, keepdims=True)", "",
-        lambda output, activation, reg: reg == "batchnorm"),
+        "_bn_backward",
+        "- Zhat * (dZhat * Zhat).sum(axis=-1, keepdims=True)",
+        "",
+        lambda output, activation, reg: reg == "batchnorm",
+    ),
     "batch norm: dγ without Ẑ": (
-        "_bn_backward", 'np.sum(dZt * Zhat, axis=-1, keepdims=True, out=grads[f"gamma{l}"])',
-        'np.sum(dZt, axis=-1, keepdims=True, out=grads[f"gamma{l}"])', lambda output, activation, reg: reg == "batchnorm"),
+        "_bn_backward",
+        'np.sum(dZt * Zhat, axis=-1, keepdims=True, out=grads[f"gamma{l}"])',
+        'np.sum(dZt, axis=-1, keepdims=True, out=grads[f"gamma{l}"])',
+        lambda output, activation, reg: reg == "batchnorm",
+    ),
     "batch norm: dβ times Ẑ": (
-        "_bn_backward", 'np.sum(dZt, axis=-1, keepdims=True, out=grads[f"beta{l}"])',
+        "_bn_backward",
+        'np.sum(dZt, axis=-1, keepdims=True, out=grads[f"beta{l}"])',
         'np.sum(dZt * Zhat, axis=-1, keepdims=True, out=grads[f"beta{l}"])',
-        lambda output, activation, reg: reg == "batchnorm"),
+        lambda output, activation, reg: reg == "batchnorm",
+    ),
     "ReLU derivative 1 everywhere": (
-        "activation:relu", None, lambda z, a: np.ones_like(z), lambda output, activation, reg: activation == "relu"),
+        "activation:relu",
+        None,
+        lambda z, a: np.ones_like(z),
+        lambda output, activation, reg: activation == "relu",
+    ),
     "leaky ReLU derivative 0 below zero": (
-        "activation:leaky_relu", None, lambda z, a: (z > 0).astype(float),
-        lambda output, activation, reg: activation == "leaky_relu"),
+        "activation:leaky_relu",
+        None,
+        lambda z, a: (z > 0).astype(float),
+        lambda output, activation, reg: activation == "leaky_relu",
+    ),
     "tanh derivative 1 − a": (
-        "activation:tanh", None, lambda z, a: 1 - a, lambda output, activation, reg: activation == "tanh"),
+        "activation:tanh",
+        None,
+        lambda z, a: 1 - a,
+        lambda output, activation, reg: activation == "tanh",
+    ),
 }
 
 
@@ -96,7 +139,7 @@ def mutant(method: str, old: str, new: str) -> type:
     later lines are indented like the line ``old`` starts on)."""
     source = textwrap.dedent(inspect.getsource(getattr(Network, method)))
     assert source.count(old) == 1, f"{old!r} occurs {source.count(old)} times in Network.{method}"
-    line = source[source.rindex("\n", 0, source.index(old)) + 1:]
+    line = source[source.rindex("\n", 0, source.index(old)) + 1 :]
     new = new.replace("\n", "\n" + " " * (len(line) - len(line.lstrip())))
     namespace = dict(vars(network_module))
     exec(compile(source.replace(old, new), f"<mutant of Network.{method}>", "exec"), namespace)
@@ -110,7 +153,7 @@ def check_cell(net_class, output, activation, reg) -> dict:
     params = net.init_params(He(), [rng])
     X = rng.standard_normal((1, 3, m))
     Y = targets(rng.integers(0, OUTPUTS[output] if output == "softmax" else 2, size=(1, m)), net.sizes[-1])
-    masks = ([rng.random(shape) < keep for shape, keep in net.dropout_shapes(1, m)] if net.has_dropout else None)
+    masks = [rng.random(shape) < keep for shape, keep in net.dropout_shapes(1, m)] if net.has_dropout else None
     coords = gradcheck.choose_coords(net.shapes(), 10_000, rng)
     return gradcheck.check_row(net, params, X, Y, masks, coords, 1e-7, THRESHOLD)
 
@@ -126,8 +169,12 @@ def planted(bug, monkeypatch) -> type:
 
 def test_at_least_twelve_bugs_cover_every_part_of_the_backward_pass():
     assert len(BUGS) >= 12
-    assert {where for where, *_ in BUGS.values()} >= {"backward", "_bn_backward", "activation:relu",
-                                                       "activation:leaky_relu"}
+    assert {where for where, *_ in BUGS.values()} >= {
+        "backward",
+        "_bn_backward",
+        "activation:relu",
+        "activation:leaky_relu",
+    }
 
 
 @pytest.mark.parametrize("output, activation, reg", CELLS)

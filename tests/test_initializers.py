@@ -189,8 +189,9 @@ def test_bad_options_raise(name, option, value):
     assert info.value.field == f"init_options.{option}"
 
 
-@pytest.mark.parametrize("name,option", [("he", "scale"), ("xavier", "gain"), ("zeros", "scale"),
-                                         ("large", "gain"), ("orthogonal", "scale")])
+@pytest.mark.parametrize(
+    "name,option", [("he", "scale"), ("xavier", "gain"), ("zeros", "scale"), ("large", "gain"), ("orthogonal", "scale")]
+)
 def test_unknown_option_raises(name, option):
     with pytest.raises(SpecError) as info:
         init(name, **{option: 1.0})

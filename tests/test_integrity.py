@@ -56,12 +56,22 @@ def trained(tmp_path_factory):
     """results/runs/circles/he/none/{gd,adam}.json and results/points/circles.npz, made by the commands."""
     root = tmp_path_factory.mktemp("trained")
     points = root / "results/points/circles.npz"
-    assert nnbench("points", "--dataset", "circles", "--options", json.dumps(SPEC["dataset_options"]),
-                   "--out", points).returncode == 0
+    assert (
+        nnbench(
+            "points", "--dataset", "circles", "--options", json.dumps(SPEC["dataset_options"]), "--out", points
+        ).returncode
+        == 0
+    )
     args = []
     for opt, fields in OPTS.items():
-        args += ["--cell", f"dataset=circles,init=he,reg=none,opt={opt}", "--spec", json.dumps({**SPEC, **fields}),
-                 "--out", root / f"results/runs/circles/he/none/{opt}.json"]
+        args += [
+            "--cell",
+            f"dataset=circles,init=he,reg=none,opt={opt}",
+            "--spec",
+            json.dumps({**SPEC, **fields}),
+            "--out",
+            root / f"results/runs/circles/he/none/{opt}.json",
+        ]
     proc = nnbench("train", *args, "--seeds", "0,1", "--points", points)
     assert proc.returncode == 0, proc.stderr
     return root
@@ -74,8 +84,22 @@ def results(trained, tmp_path):
 
 
 def tables(results, *extra):
-    return nnbench("tables", "--runs-dir", results / "runs", "--datasets", "circles", "--inits", "he", "--regs",
-                   "none", "--opts", "gd,adam", "--out-dir", results / "tables", *extra)
+    return nnbench(
+        "tables",
+        "--runs-dir",
+        results / "runs",
+        "--datasets",
+        "circles",
+        "--inits",
+        "he",
+        "--regs",
+        "none",
+        "--opts",
+        "gd,adam",
+        "--out-dir",
+        results / "tables",
+        *extra,
+    )
 
 
 def test_the_untouched_results_aggregate(results):
@@ -111,11 +135,19 @@ def test_1_duplicate_seeds_are_refused(results):
 
 
 def test_1_seeds_and_config_hash_against_the_config(results):
-    config = {"datasets": ["circles"], "inits": ["he"], "regs": ["none"], "optimizers": ["gd", "adam"],
-              "seeds": 2, "definitions": {"datasets": {"circles": SPEC}, "optimizers": OPTS}}
+    config = {
+        "datasets": ["circles"],
+        "inits": ["he"],
+        "regs": ["none"],
+        "optimizers": ["gd", "adam"],
+        "seeds": 2,
+        "definitions": {"datasets": {"circles": SPEC}, "optimizers": OPTS},
+    }
     assert tables(results, "--config-json", json.dumps(config)).returncode == 0
-    one_line_error(tables(results, "--config-json", json.dumps({**config, "seeds": 3})),
-                   "holds seeds [0, 1], the config asks for [0, 1, 2]")
+    one_line_error(
+        tables(results, "--config-json", json.dumps({**config, "seeds": 3})),
+        "holds seeds [0, 1], the config asks for [0, 1, 2]",
+    )
     other = json.loads(json.dumps(config))
     other["definitions"]["optimizers"]["adam"]["lr"] = 0.02
     one_line_error(tables(results, "--config-json", json.dumps(other)), "adam.json", "made from another config")
@@ -124,8 +156,10 @@ def test_1_seeds_and_config_hash_against_the_config(results):
 # -------------------------------------------------------------------- 2. edits are detected, not summed
 
 
-@pytest.mark.parametrize("field,value", [("test_accuracy", 0.12345), ("test_accuracy", 7.5), ("seed", 5),
-                                         ("train_cost", 0.0), ("status", "diverged")])
+@pytest.mark.parametrize(
+    "field,value",
+    [("test_accuracy", 0.12345), ("test_accuracy", 7.5), ("seed", 5), ("train_cost", 0.0), ("status", "diverged")],
+)
 def test_2_an_edited_cell_file_is_refused_and_the_manifest_does_not_vouch_for_it(results, field, value):
     path = results / "runs/circles/he/none/gd.json"
     assert nnbench("manifest", "--root", results, "--out", results / "manifest.json").returncode == 0
@@ -178,12 +212,15 @@ def test_4_corrupt_points_are_refused_before_training_naming_the_file_and_the_fi
 # ---------------------------------------------------------------------------- 5. garbage in runs.csv
 
 
-@pytest.mark.parametrize("name,text,needle", [
-    ("runs.csv", "garbage\n1\n", "lacks the column(s) dataset"),
-    ("runs.csv", None, "is not a number"),
-    ("summary.csv", "dataset,init\n", "lacks the column"),
-    ("summary.csv", "", "not a readable CSV"),
-])
+@pytest.mark.parametrize(
+    "name,text,needle",
+    [
+        ("runs.csv", "garbage\n1\n", "lacks the column(s) dataset"),
+        ("runs.csv", None, "is not a number"),
+        ("summary.csv", "dataset,init\n", "lacks the column"),
+        ("summary.csv", "", "not a readable CSV"),
+    ],
+)
 def test_5_a_damaged_table_stops_the_report_naming_it(results, tmp_path, name, text, needle):
     assert tables(results).returncode == 0
     path = results / "tables" / name
@@ -208,18 +245,21 @@ def _config(**changes):
     return base
 
 
-@pytest.mark.parametrize("changes,key", [
-    ({"seeds": 2.0}, "seeds = 2.0"),
-    ({"seeds": [0, 1.0]}, "seeds"),
-    ({"seeds": "3"}, "seeds"),
-    ({"seeds": 0}, "seeds"),
-    ({"seeds": [2**63]}, "seeds"),
-    ({"studies": {"depth": {"seeds": 2.0}}}, "studies.depth.seeds = 2.0"),
-    ({"inits": ["--help"]}, "inits = '--help'"),
-    ({"optimizers": ["-x"]}, "optimizers = '-x'"),
-    ({"regs": ["a" * 300]}, "regs"),
-    ({"datasets": ["d" * 226]}, "datasets"),
-])
+@pytest.mark.parametrize(
+    "changes,key",
+    [
+        ({"seeds": 2.0}, "seeds = 2.0"),
+        ({"seeds": [0, 1.0]}, "seeds"),
+        ({"seeds": "3"}, "seeds"),
+        ({"seeds": 0}, "seeds"),
+        ({"seeds": [2**63]}, "seeds"),
+        ({"studies": {"depth": {"seeds": 2.0}}}, "studies.depth.seeds = 2.0"),
+        ({"inits": ["--help"]}, "inits = '--help'"),
+        ({"optimizers": ["-x"]}, "optimizers = '-x'"),
+        ({"regs": ["a" * 300]}, "regs"),
+        ({"datasets": ["d" * 226]}, "datasets"),
+    ],
+)
 def test_7_bad_config_values_are_refused_naming_the_key(changes, key):
     with pytest.raises(SpecError) as err:
         check(_config(**changes))
@@ -227,8 +267,7 @@ def test_7_bad_config_values_are_refused_naming_the_key(changes, key):
 
 
 def test_7_the_longest_name_that_fits():
-    check(_config(inits=["i" * 225], definitions={**_config()["definitions"],
-                                                   "inits": {"i" * 225: {"init": "he"}}}))
+    check(_config(inits=["i" * 225], definitions={**_config()["definitions"], "inits": {"i" * 225: {"init": "he"}}}))
 
 
 def test_7_epochs_beyond_memory_are_refused_naming_the_definition():
@@ -254,12 +293,15 @@ def test_7_a_seed_list_too_long_for_a_command_line_is_refused():
         check(_config(seeds=list(range(0, 2 * 10**5, 2))))
 
 
-@pytest.mark.parametrize("text,where", [
-    ("lr: 0.01\nlr: 5.0\n", ":2:1: found duplicate key 'lr' (first at line 1)"),
-    ("a:\n  b: 1\n  c: 2\n  b: 3\n", ":4:3: found duplicate key 'b'"),
-    ("a: [1, 2\n", ":2:1"),
-    ("a: b: c\n", ":1:5"),
-])
+@pytest.mark.parametrize(
+    "text,where",
+    [
+        ("lr: 0.01\nlr: 5.0\n", ":2:1: found duplicate key 'lr' (first at line 1)"),
+        ("a:\n  b: 1\n  c: 2\n  b: 3\n", ":4:3: found duplicate key 'b'"),
+        ("a: [1, 2\n", ":2:1"),
+        ("a: b: c\n", ":1:5"),
+    ],
+)
 def test_7_duplicate_keys_and_syntax_errors_name_the_file_and_line(tmp_path, text, where):
     path = tmp_path / "c.yaml"
     path.write_text(text)
@@ -283,8 +325,21 @@ def test_9_train_out_is_checked_before_training(tmp_path):
 
 def test_9_a_bad_cell_label_is_refused_before_any_cell_trains(tmp_path):
     first, second = tmp_path / "a.json", tmp_path / "b.json"
-    proc = nnbench("train", "--spec", json.dumps(SPEC), "--cell", "dataset=circles", "--out", first,
-                   "--spec", json.dumps(SPEC), "--cell", "foo", "--out", second)
+    proc = nnbench(
+        "train",
+        "--spec",
+        json.dumps(SPEC),
+        "--cell",
+        "dataset=circles",
+        "--out",
+        first,
+        "--spec",
+        json.dumps(SPEC),
+        "--cell",
+        "foo",
+        "--out",
+        second,
+    )
     one_line_error(proc, "--cell 'foo'", "NAME=VALUE")
     assert not first.exists() and not second.exists()
 
@@ -305,46 +360,91 @@ def test_9_compare_refuses_a_bad_tolerance(results, tolerance):
     assert nnbench("compare", results, results, "--tolerance", "0").returncode == 0
 
 
-@pytest.mark.parametrize("text", ["{}", "not json", "[]", '{"schema": "nnbench.manifest/2"}',
-                                  '{"schema": "nnbench.manifest/2", "files": [{"path": "x"}]}',
-                                  ('{"schema": "nnbench.manifest/2", "files": [{"path": "../x", "bytes": 1, '
-                                   '"sha256": "0"}]}')])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{}",
+        "not json",
+        "[]",
+        '{"schema": "nnbench.manifest/2"}',
+        '{"schema": "nnbench.manifest/2", "files": [{"path": "x"}]}',
+        ('{"schema": "nnbench.manifest/2", "files": [{"path": "../x", "bytes": 1, "sha256": "0"}]}'),
+    ],
+)
 def test_9_manifest_check_of_a_fake_manifest_is_one_line(results, tmp_path, text):
     fake = tmp_path / "fake.json"
     fake.write_text(text)
     one_line_error(nnbench("manifest", "--root", results, "--check", fake), fake)
 
 
-@pytest.mark.parametrize("text", ["a,b\n1,2\n", "", ("dataset,init,reg,opt,stage,status,cause,difference\n"
-                                                     "c,h,n,a,init,pass,,big\n")])
+@pytest.mark.parametrize(
+    "text", ["a,b\n1,2\n", "", ("dataset,init,reg,opt,stage,status,cause,difference\nc,h,n,a,init,pass,,big\n")]
+)
 def test_9_studies_verify_of_a_wrong_table_is_one_line(tmp_path, text):
     table = tmp_path / "t.csv"
     table.write_text(text)
-    one_line_error(nnbench("studies", "verify", "--table", table, "--config-json", "{}", "--out", tmp_path / "ok"),
-                   table)
+    one_line_error(
+        nnbench("studies", "verify", "--table", table, "--config-json", "{}", "--out", tmp_path / "ok"), table
+    )
     assert not (tmp_path / "ok").exists()
 
 
 # ---------------------------------------------------------------- the workflow: damage, then snakemake
 
 SMALL = {
-    "datasets": ["circles"], "inits": ["he"], "regs": ["none"], "optimizers": ["gd", "adam"], "seeds": 2,
-    "definitions": {"datasets": {"circles": {"dataset": "circles", "dataset_options": {"n_samples": 80},
-                                             "hidden": [4], "epochs": 5}},
-                    "optimizers": OPTS},
-    "studies": {"gradcheck": {"examples": 4, "epochs": 1, "max_coords": 20},
-                "depth": {"dataset": "circles", "dataset_options": {"n_samples": 60}, "width": 4, "depths": [2],
-                          "inits": ["he"], "activations": ["relu"], "epochs": 2, "seeds": 1},
-                "search": {"dataset": "circles", "dataset_options": {"n_samples": 60, "val_fraction": 0.2},
-                           "epochs": 2, "budgets": [4], "methods": ["random"], "seeds": 1},
-                "schedules": {"dataset": "circles", "dataset_options": {"n_samples": 60}, "optimizers": ["sgd"],
-                              "schedules": ["constant"], "batch_sizes": [16], "checkpoints": [2], "seeds": 1}},
+    "datasets": ["circles"],
+    "inits": ["he"],
+    "regs": ["none"],
+    "optimizers": ["gd", "adam"],
+    "seeds": 2,
+    "definitions": {
+        "datasets": {
+            "circles": {"dataset": "circles", "dataset_options": {"n_samples": 80}, "hidden": [4], "epochs": 5}
+        },
+        "optimizers": OPTS,
+    },
+    "studies": {
+        "gradcheck": {"examples": 4, "epochs": 1, "max_coords": 20},
+        "depth": {
+            "dataset": "circles",
+            "dataset_options": {"n_samples": 60},
+            "width": 4,
+            "depths": [2],
+            "inits": ["he"],
+            "activations": ["relu"],
+            "epochs": 2,
+            "seeds": 1,
+        },
+        "search": {
+            "dataset": "circles",
+            "dataset_options": {"n_samples": 60, "val_fraction": 0.2},
+            "epochs": 2,
+            "budgets": [4],
+            "methods": ["random"],
+            "seeds": 1,
+        },
+        "schedules": {
+            "dataset": "circles",
+            "dataset_options": {"n_samples": 60},
+            "optimizers": ["sgd"],
+            "schedules": ["constant"],
+            "batch_sizes": [16],
+            "checkpoints": [2],
+            "seeds": 1,
+        },
+    },
 }
 
 
 def snakemake(wf, *args):
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "small.yaml",
-                           *args], cwd=wf, capture_output=True, text=True, timeout=900, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "small.yaml", *args],
+        cwd=wf,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     return proc, proc.stdout + proc.stderr
 
 
@@ -380,6 +480,7 @@ def test_6_a_deleted_cell_file_is_remade_by_the_next_run(wf):
     proc, out = snakemake(wf)
     assert proc.returncode == 0, out[-4000:]
     after = json.loads(cell.read_text())
+
     def strip(record):
         return [{k: v for k, v in r.items() if k not in ("seconds", "versions")} for r in record["runs"]]
 
@@ -404,9 +505,14 @@ def test_4_corrupt_points_refused_then_remade_by_the_command_it_names(wf):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("damage,needle", [
-    ("copy", "holds the cell"), ("edit", "content does not match its digest"), ("truncate", "truncated"),
-])
+@pytest.mark.parametrize(
+    "damage,needle",
+    [
+        ("copy", "holds the cell"),
+        ("edit", "content does not match its digest"),
+        ("truncate", "truncated"),
+    ],
+)
 def test_1_2_3_damaged_cell_refused_by_the_workflow_then_remade(wf, damage, needle):
     cells = wf / "results/runs/circles/he/none"
     if damage == "copy":
@@ -444,7 +550,13 @@ def test_5_garbage_in_runs_csv_refused_by_the_report_then_remade(wf):
 @pytest.mark.slow
 def test_7_duplicate_keys_in_a_configfile_are_refused_before_any_job(wf, tmp_path):
     (wf / "dup.yaml").write_text("seeds: 2\nseeds: 3\n")
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", "small.yaml", "dup.yaml"],
-                          cwd=wf, capture_output=True, text=True, timeout=600, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--configfile", "small.yaml", "dup.yaml"],
+        cwd=wf,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "dup.yaml:2:1: found duplicate key 'seeds'" in out, out[-3000:]

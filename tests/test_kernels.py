@@ -86,9 +86,18 @@ def train(engine, optimizer="adam", keep=0.8, l2=0.1, batch_size=16, scales=(1.0
     net, params, X, Y, _ = problem("relu", 1, keep, l2, runs=len(scales), m=64)
     for r, scale in enumerate(scales):
         params.flat[r] *= scale
-    outcome = fit(net, params, X, Y, optimizer=make(OPTIMIZERS, "optimizer", optimizer, {}),
-                  schedule=make(SCHEDULES, "schedule", "constant", {"lr0": lr}), epochs=epochs,
-                  streams=Streams(range(len(scales))), batch_size=batch_size, engine=engine)
+    outcome = fit(
+        net,
+        params,
+        X,
+        Y,
+        optimizer=make(OPTIMIZERS, "optimizer", optimizer, {}),
+        schedule=make(SCHEDULES, "schedule", "constant", {"lr0": lr}),
+        epochs=epochs,
+        streams=Streams(range(len(scales))),
+        batch_size=batch_size,
+        engine=engine,
+    )
     return outcome, params
 
 
@@ -134,14 +143,30 @@ def test_batchnorm_and_unknown_engine_are_refused():
         CompiledStep(Network(sizes=(2, 3, 1), batchnorm=True), 1, 10)
     net, params, X, Y, _ = problem()
     with pytest.raises(ValueError, match="unknown engine 'jax'"):
-        fit(net, params, X, Y, optimizer=make(OPTIMIZERS, "optimizer", "sgd", {}),
-            schedule=make(SCHEDULES, "schedule", "constant", {"lr0": 0.1}), epochs=1, streams=Streams(range(3)),
-            engine="jax")
+        fit(
+            net,
+            params,
+            X,
+            Y,
+            optimizer=make(OPTIMIZERS, "optimizer", "sgd", {}),
+            schedule=make(SCHEDULES, "schedule", "constant", {"lr0": 0.1}),
+            epochs=1,
+            streams=Streams(range(3)),
+            engine="jax",
+        )
 
 
 def test_a_run_records_its_engine_and_scores_like_numpy():
-    spec = RunSpec(dataset="moons", dataset_options={"n_samples": 200}, hidden=(8, 4), optimizer="adam",
-                   batch_size=32, epochs=20, keep_prob=0.9, l2=0.01)
+    spec = RunSpec(
+        dataset="moons",
+        dataset_options={"n_samples": 200},
+        hidden=(8, 4),
+        optimizer="adam",
+        batch_size=32,
+        epochs=20,
+        keep_prob=0.9,
+        l2=0.01,
+    )
     ours = run(spec.replace(engine="numba"), seeds=[0, 1])
     ref = run(spec, seeds=[0, 1])
     for a, b in zip(ours, ref):

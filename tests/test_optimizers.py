@@ -16,19 +16,13 @@ from nnbench.registry import SpecError, make
 ALL = ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]
 
 # Literal parameters with the leading run axis: 2 runs, a 3x2 weight matrix and a 3x1 bias each.
-W0 = np.array([[[0.5, -1.0], [2.0, 0.0], [-0.3, 0.7]],
-               [[1.5, 0.2], [-2.0, 1.0], [0.1, -0.4]]])
-B0 = np.array([[[0.1], [-0.2], [0.3]],
-               [[0.0], [0.5], [-0.5]]])
+W0 = np.array([[[0.5, -1.0], [2.0, 0.0], [-0.3, 0.7]], [[1.5, 0.2], [-2.0, 1.0], [0.1, -0.4]]])
+B0 = np.array([[[0.1], [-0.2], [0.3]], [[0.0], [0.5], [-0.5]]])
 # Gradients of step 1 and step 2.
-GW1 = np.array([[[1.0, -2.0], [0.5, 0.0], [3.0, -0.25]],
-                [[-1.0, 4.0], [0.2, -0.6], [1.0, 2.0]]])
-GB1 = np.array([[[0.4], [-1.0], [2.0]],
-                [[1.0], [0.0], [-3.0]]])
-GW2 = np.array([[[-1.0, -1.0], [0.5, 2.0], [1.0, 0.75]],
-                [[2.0, 1.0], [-0.2, 0.6], [-1.0, 0.5]]])
-GB2 = np.array([[[0.4], [1.0], [-2.0]],
-                [[0.5], [1.0], [1.0]]])
+GW1 = np.array([[[1.0, -2.0], [0.5, 0.0], [3.0, -0.25]], [[-1.0, 4.0], [0.2, -0.6], [1.0, 2.0]]])
+GB1 = np.array([[[0.4], [-1.0], [2.0]], [[1.0], [0.0], [-3.0]]])
+GW2 = np.array([[[-1.0, -1.0], [0.5, 2.0], [1.0, 0.75]], [[2.0, 1.0], [-0.2, 0.6], [-1.0, 0.5]]])
+GB2 = np.array([[[0.4], [1.0], [-2.0]], [[0.5], [1.0], [1.0]]])
 LR1, LR2 = 0.1, 0.05  # a different learning rate per step, as a schedule would give
 
 
@@ -347,10 +341,10 @@ def test_runs_do_not_interact(name):
     together, _ = run_steps(name, 2)
     for r in range(2):
         opt = make(OPTIMIZERS, "optimizer", name, {})
-        alone = {"W1": W0[r:r + 1].copy(), "b1": B0[r:r + 1].copy()}
+        alone = {"W1": W0[r : r + 1].copy(), "b1": B0[r : r + 1].copy()}
         state = opt.init(alone)
-        opt.update(alone, {"W1": GW1[r:r + 1].copy(), "b1": GB1[r:r + 1].copy()}, state, LR1)
-        opt.update(alone, {"W1": GW2[r:r + 1].copy(), "b1": GB2[r:r + 1].copy()}, state, LR2)
+        opt.update(alone, {"W1": GW1[r : r + 1].copy(), "b1": GB1[r : r + 1].copy()}, state, LR1)
+        opt.update(alone, {"W1": GW2[r : r + 1].copy(), "b1": GB2[r : r + 1].copy()}, state, LR2)
         np.testing.assert_allclose(together["W1"][r], alone["W1"][0], rtol=1e-15, atol=0)
         np.testing.assert_allclose(together["b1"][r], alone["b1"][0], rtol=1e-15, atol=0)
 
@@ -476,15 +470,19 @@ def test_bad_option_values_raise(name, option, value):
     assert info.value.value is value or info.value.value == value
 
 
-@pytest.mark.parametrize("name,option,value", [("momentum", "beta", 0.0), ("adam", "beta1", 0.0),
-                                               ("adamw", "weight_decay", 0.0), ("rmsprop", "beta", 0.999)])
+@pytest.mark.parametrize(
+    "name,option,value",
+    [("momentum", "beta", 0.0), ("adam", "beta1", 0.0), ("adamw", "weight_decay", 0.0), ("rmsprop", "beta", 0.999)],
+)
 def test_boundary_values_accepted(name, option, value):
     opt = make(OPTIMIZERS, "optimizer", name, {option: value})
     assert getattr(opt, option) == value
 
 
-@pytest.mark.parametrize("name,option", [("sgd", "beta"), ("momentum", "beta1"), ("adam", "weight_decay"),
-                                         ("rmsprop", "lr"), ("nesterov", "momentum")])
+@pytest.mark.parametrize(
+    "name,option",
+    [("sgd", "beta"), ("momentum", "beta1"), ("adam", "weight_decay"), ("rmsprop", "lr"), ("nesterov", "momentum")],
+)
 def test_unknown_option_raises(name, option):
     with pytest.raises(SpecError) as info:
         make(OPTIMIZERS, "optimizer", name, {option: 0.5})

@@ -37,19 +37,37 @@ def data(n_in, n_out, m, runs, seed):
 
 
 @settings(max_examples=60, deadline=None)
-@given(problems(), st.sampled_from(sorted(OPTIMIZERS)), st.sampled_from(sorted(ACTIVATIONS)),
-       st.sampled_from(sorted(set(INITIALIZERS) - {"large"})), st.booleans(), st.floats(0.5, 1.0),
-       st.floats(0, 1), st.one_of(st.none(), st.integers(1, 16)))
+@given(
+    problems(),
+    st.sampled_from(sorted(OPTIMIZERS)),
+    st.sampled_from(sorted(ACTIVATIONS)),
+    st.sampled_from(sorted(set(INITIALIZERS) - {"large"})),
+    st.booleans(),
+    st.floats(0.5, 1.0),
+    st.floats(0, 1),
+    st.one_of(st.none(), st.integers(1, 16)),
+)
 def test_a_sane_learning_rate_never_produces_nan(problem, opt, activation, init, batchnorm, keep, l2, batch):
     n_in, hidden, n_out, m, runs, seed = problem
     X, Y = data(n_in, n_out, m, runs, seed)
     keep_prob = tuple(keep for _ in hidden)
-    net = Network((n_in, *hidden, n_out), activation=activation, keep_prob=keep_prob,
-                  batchnorm=batchnorm and m > 1, l2=l2)
+    net = Network(
+        (n_in, *hidden, n_out), activation=activation, keep_prob=keep_prob, batchnorm=batchnorm and m > 1, l2=l2
+    )
     streams = Streams(range(seed, seed + runs))
     params = net.init_params(make(INITIALIZERS, "init", init), streams.init)
-    out = fit(net, params, X, Y, optimizer=make(OPTIMIZERS, "optimizer", opt), schedule=Constant(SANE_LR[opt]),
-              epochs=20, streams=streams, batch_size=batch, bn_state=net.init_bn_state(runs))
+    out = fit(
+        net,
+        params,
+        X,
+        Y,
+        optimizer=make(OPTIMIZERS, "optimizer", opt),
+        schedule=Constant(SANE_LR[opt]),
+        epochs=20,
+        streams=streams,
+        batch_size=batch,
+        bn_state=net.init_bn_state(runs),
+    )
     assert out.ok.all()
     assert np.isfinite(out.curve).all()
     assert all(np.isfinite(p).all() for p in params.values())

@@ -53,12 +53,12 @@ REFERENCE = ROOT / "tests" / "reference" / "ci_runs.csv"
 
 COURSE_HEADERS = {
     "initialization": "experiment,model,train_accuracy,test_accuracy,published_train_accuracy,"
-                      "published_test_accuracy,note",
+    "published_test_accuracy,note",
     "gradient_checking": "experiment,model,difference,published_difference,note",
     "optimization": "experiment,model,train_accuracy,test_accuracy,published_train_accuracy,"
-                    "published_test_accuracy,note",
+    "published_test_accuracy,note",
     "regularization": "experiment,model,train_accuracy,test_accuracy,published_train_accuracy,"
-                      "published_test_accuracy,note",
+    "published_test_accuracy,note",
 }
 
 
@@ -66,8 +66,14 @@ COURSE_HEADERS = {
 
 
 def snakemake(*args, cwd, env=None, timeout=900):
-    return subprocess.run([sys.executable, "-m", "snakemake", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def copy_workflow(dest: Path, seed_course: bool = True) -> Path:
@@ -196,11 +202,13 @@ def data_dir(tmp_path_factory):
     np.savez(d / "onehot.npz", X=np.zeros((4, 2)), y=np.eye(2)[[0, 1, 0, 1]])
     import scipy.io
 
-    scipy.io.savemat(d / "inf.mat", {"X": np.array([[0.0, 1], [np.inf, 1], [1, 1], [2, 2]]),
-                                     "y": np.array([[0], [1], [0], [1]])})
+    scipy.io.savemat(
+        d / "inf.mat", {"X": np.array([[0.0, 1], [np.inf, 1], [1, 1], [2, 2]]), "y": np.array([[0], [1], [0], [1]])}
+    )
     good_mat = {"X": X[:80], "y": y[:80, None], "Xval": X[80:], "yval": y[80:, None]}
-    scipy.io.savemat(d / "football3.mat", {**good_mat, "X": np.c_[X[:80], X[:80, :1]],
-                                           "Xval": np.c_[X[80:], X[80:, :1]]})
+    scipy.io.savemat(
+        d / "football3.mat", {**good_mat, "X": np.c_[X[:80], X[:80, :1]], "Xval": np.c_[X[80:], X[80:, :1]]}
+    )
     scipy.io.savemat(d / "football_noval.mat", {"X": X, "y": y[:, None]})
     return d
 
@@ -215,8 +223,14 @@ BASE = {
     "optimizers": ["gd"],
     "seeds": 2,
     "definitions": {
-        "datasets": {"circles": {"dataset": "circles", "dataset_options": {"n_samples": 60, "noise": 0.05},
-                                 "hidden": [5], "epochs": 3}},
+        "datasets": {
+            "circles": {
+                "dataset": "circles",
+                "dataset_options": {"n_samples": 60, "noise": 0.05},
+                "hidden": [5],
+                "epochs": 3,
+            }
+        },
         "optimizers": {"gd": {"optimizer": "sgd", "lr": 0.5, "batch_size": None}},
     },
 }
@@ -237,8 +251,14 @@ def reg(**fields):
 
 def datafile(name):
     """A grid data set ``mine`` reading ``DATA/name``."""
-    return {"datasets": ["mine"], "definitions": {"datasets": {"mine": {
-        "dataset": "file", "dataset_options": {"path": f"DATA/{name}"}, "hidden": [5], "epochs": 3}}}}
+    return {
+        "datasets": ["mine"],
+        "definitions": {
+            "datasets": {
+                "mine": {"dataset": "file", "dataset_options": {"path": f"DATA/{name}"}, "hidden": [5], "epochs": 3}
+            }
+        },
+    }
 
 
 # (id, change to BASE or a list of --config KEY=VALUE overrides, [key, value, more text the message must hold])
@@ -297,14 +317,24 @@ BAD = [
     ("labels-one-class", datafile("oneclass.csv"), ["path", "DATA/oneclass.csv", "2 classes"]),
     ("labels-one-hot", datafile("onehot.npz"), ["path", "DATA/onehot.npz", "vector of labels"]),
     ("football-mat-missing", {"football_mat": "DATA/no/data.mat"}, ["football_mat", "DATA/no/data.mat"]),
-    ("football-mat-3-features", {"football_mat": "DATA/football3.mat"}, ["football_mat", "DATA/football3.mat",
-                                                                          "2 features"]),
-    ("football-mat-without-test-set", {"football_mat": "DATA/football_noval.mat"},
-     ["football_mat", "DATA/football_noval.mat", "Xval"]),
+    (
+        "football-mat-3-features",
+        {"football_mat": "DATA/football3.mat"},
+        ["football_mat", "DATA/football3.mat", "2 features"],
+    ),
+    (
+        "football-mat-without-test-set",
+        {"football_mat": "DATA/football_noval.mat"},
+        ["football_mat", "DATA/football_noval.mat", "Xval"],
+    ),
     # names become paths and wildcards: only [A-Za-z0-9_-]
     ("name-with-markup", {"datasets": ["<script>alert(1)</script>"]}, ["datasets", "<script>alert(1)</script>"]),
     ("name-climbing-out", {"datasets": ["../../outside"]}, ["datasets", "../../outside"]),
-    ("definition-name-with-slash", {"inits": ["he"], "definitions": {"inits": {"a/b": {"init": "he"}}}}, ["inits", "a/b"]),
+    (
+        "definition-name-with-slash",
+        {"inits": ["he"], "definitions": {"inits": {"a/b": {"init": "he"}}}},
+        ["inits", "a/b"],
+    ),
 ]
 
 
@@ -340,6 +370,8 @@ def bad_runs(tmp_path_factory, data_dir):
 
 def test_enough_bad_cases():
     assert len(BAD) >= 25 and len({c[0] for c in BAD}) == len(BAD)
+
+
 @pytest.mark.slow  # drives Snakemake
 def test_base_config_is_valid(tmp_path, data_dir):
     """The cases differ from a config that passes, so each fails for its own reason."""
@@ -363,6 +395,8 @@ def test_bad_input_refused_naming_key_and_value(bad_runs, data_dir, case):
         assert text in out, (text, out[-3000:])
     assert "Job stats" not in out, "a DAG was built: the check must come first"
     assert not (wf / "results").exists() and not (wf / "logs").exists()
+
+
 @pytest.mark.slow  # drives Snakemake
 def test_bad_input_real_run_starts_no_job(tmp_path, data_dir):
     """Not a dry run: the data file with NaN is refused before any job, nothing is written."""
@@ -383,8 +417,15 @@ DIVERGE = {
     "optimizers": ["gd", "hot", "ten"],
     "seeds": 4,
     "definitions": {
-        "datasets": {"circles": {"dataset": "circles", "dataset_options": {"n_samples": 100, "noise": 0.05},
-                                 "hidden": [10, 5], "activation": "leaky_relu", "epochs": 30}},
+        "datasets": {
+            "circles": {
+                "dataset": "circles",
+                "dataset_options": {"n_samples": 100, "noise": 0.05},
+                "hidden": [10, 5],
+                "activation": "leaky_relu",
+                "epochs": 30,
+            }
+        },
         "inits": {"large": {"init": "large", "init_options": {"scale": 3}}},
         "optimizers": {
             "gd": {"optimizer": "sgd", "lr": 0.5, "batch_size": None},
@@ -393,6 +434,8 @@ DIVERGE = {
         },
     },
 }
+
+
 @pytest.mark.slow  # drives Snakemake
 def test_divergence_contained(tmp_path):
     wf = copy_workflow(tmp_path / "wf")
@@ -424,7 +467,8 @@ def test_divergence_contained(tmp_path):
     for col in ("train_mean", "test_mean", "gap_mean"):
         assert np.isfinite(with_ok[col]).all(), col  # the mean over the ok runs, never NaN
     assert summary.loc[("large", "hot"), "test_mean"] == pytest.approx(
-        runs[(runs["init"] == "large") & (runs["opt"] == "hot") & (runs["status"] == "ok")]["test_acc"].mean())
+        runs[(runs["init"] == "large") & (runs["opt"] == "hot") & (runs["status"] == "ok")]["test_acc"].mean()
+    )
 
     seed_table = (wf / "results/tables/circles_init_by_opt.md").read_text()
     assert "diverged" in seed_table and "nan" not in seed_table.lower()
@@ -441,30 +485,48 @@ def test_divergence_contained(tmp_path):
 
 # ------------------------------------------------------------------------------ 3./4. the small grid
 
+
 def small_config(data: Path) -> dict:
     """Two data sets (one generated, one read from a file outside the workflow) x 2 x 1 x 2, 2 seeds."""
-    return ci_sized({
-        "datasets": ["circles", "mine"],
-        "inits": ["zeros", "he"],
-        "regs": ["none"],
-        "optimizers": ["gd", "adam"],
-        "seeds": [0, 3],
-        "definitions": {
-            "datasets": {
-                "circles": {"dataset": "circles", "dataset_options": {"n_samples": 100, "noise": 0.05},
-                            "hidden": [5], "epochs": 40},
-                "mine": {"dataset": "file", "dataset_options": {"path": str(data / "points.csv")},
-                         "hidden": [4], "epochs": 40},
+    return ci_sized(
+        {
+            "datasets": ["circles", "mine"],
+            "inits": ["zeros", "he"],
+            "regs": ["none"],
+            "optimizers": ["gd", "adam"],
+            "seeds": [0, 3],
+            "definitions": {
+                "datasets": {
+                    "circles": {
+                        "dataset": "circles",
+                        "dataset_options": {"n_samples": 100, "noise": 0.05},
+                        "hidden": [5],
+                        "epochs": 40,
+                    },
+                    "mine": {
+                        "dataset": "file",
+                        "dataset_options": {"path": str(data / "points.csv")},
+                        "hidden": [4],
+                        "epochs": 40,
+                    },
+                },
+                "optimizers": {
+                    "gd": {"optimizer": "sgd", "lr": 0.5, "batch_size": None},
+                    "adam": {"optimizer": "adam", "lr": 0.01, "batch_size": 32},
+                },
             },
-            "optimizers": {"gd": {"optimizer": "sgd", "lr": 0.5, "batch_size": None},
-                           "adam": {"optimizer": "adam", "lr": 0.01, "batch_size": 32}},
-        },
-    })
+        }
+    )
 
 
 SMALL_CELLS = 2 * 2 * 1 * 2
-SMALL_TABLES = ["summary.csv", "circles_init_by_opt.csv", "circles_init_by_opt.md", "mine_init_by_opt.csv",
-                "mine_init_by_opt.md"]
+SMALL_TABLES = [
+    "summary.csv",
+    "circles_init_by_opt.csv",
+    "circles_init_by_opt.md",
+    "mine_init_by_opt.csv",
+    "mine_init_by_opt.md",
+]
 
 
 @pytest.fixture(scope="module")
@@ -480,6 +542,8 @@ def assert_same_tables(a: Path, b: Path):
     assert not lines, "\n".join(lines)
     for name in SMALL_TABLES:  # no timings in these: byte for byte
         assert (a / "results/tables" / name).read_bytes() == (b / "results/tables" / name).read_bytes(), name
+
+
 @pytest.mark.slow  # drives Snakemake
 def test_results_record_hash_seed_versions_and_manifest(uninterrupted, data_dir):
     wf = uninterrupted
@@ -499,9 +563,15 @@ def test_results_record_hash_seed_versions_and_manifest(uninterrupted, data_dir)
     from nnbench.manifest import sha256
 
     for rel, entry in listed.items():
-        assert entry["sha256"] == sha256(wf / "results" / rel) and entry["bytes"] == (wf / "results" / rel).stat().st_size
-    check = subprocess.run([sys.executable, "-m", "nnbench", "manifest", "--root", "results", "--check",
-                            "results/manifest.json"], cwd=wf, capture_output=True, text=True)
+        assert (
+            entry["sha256"] == sha256(wf / "results" / rel) and entry["bytes"] == (wf / "results" / rel).stat().st_size
+        )
+    check = subprocess.run(
+        [sys.executable, "-m", "nnbench", "manifest", "--root", "results", "--check", "results/manifest.json"],
+        cwd=wf,
+        capture_output=True,
+        text=True,
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     # the data file was read, never written
     assert sha256(data_dir / "points.csv") == POINTS_SHA256[str(data_dir)]
@@ -532,13 +602,16 @@ def test_manifest_lists_and_verifies(tmp_path):
     assert bad.returncode == 1
     for line in ("runs/a/x.json: changed", "tables.csv: missing", "new.csv: not in the manifest"):
         assert line in bad.stdout, bad.stdout
+
+
 @pytest.mark.slow  # drives Snakemake
 def test_compare_prints_the_cells_that_differ(uninterrupted, tmp_path):
     """`nnbench compare A B` on two result folders: silent and 0 when equal; 1 and one line per moved metric,
     naming the cell, the seed and by how much, when not."""
     cli = [sys.executable, "-m", "nnbench", "compare"]
-    same = subprocess.run([*cli, uninterrupted / "results", uninterrupted / "results/tables/runs.csv"],
-                          capture_output=True, text=True)
+    same = subprocess.run(
+        [*cli, uninterrupted / "results", uninterrupted / "results/tables/runs.csv"], capture_output=True, text=True
+    )
     assert same.returncode == 0 and "no differences" in same.stdout, same.stdout + same.stderr
     other = tmp_path / "results"
     shutil.copytree(uninterrupted / "results/runs", other / "runs")
@@ -560,13 +633,23 @@ def fresh_copy_of_the_checkout(dest: Path) -> Path:
     Nothing of the original's state (.snakemake/, results/, caches) comes along. Without git: the workflow only."""
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         return copy_workflow(dest, seed_course=False)
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for rel in filter(None, listed):
         if (ROOT / rel).is_file():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / rel, dest / rel)
     return dest
+
+
 @pytest.mark.slow  # drives Snakemake
 def test_same_metrics_at_4_cores_from_a_fresh_copy_in_another_folder(uninterrupted, tmp_path, data_dir):
     """Against the --cores 1 run: --cores 4, another folder, a fresh copy of the checkout whose own package
@@ -575,8 +658,13 @@ def test_same_metrics_at_4_cores_from_a_fresh_copy_in_another_folder(uninterrupt
     env = dict(os.environ)
     if (clone / "src" / "nnbench").is_dir():
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(clone / "src"), os.environ.get("PYTHONPATH")]))
-        where = subprocess.run([sys.executable, "-c", "import nnbench; print(nnbench.__file__)"], env=env,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        where = subprocess.run(
+            [sys.executable, "-c", "import nnbench; print(nnbench.__file__)"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         assert Path(where).is_relative_to(clone), where
     seed_course_tables(clone)
     run_grid(clone, write_yaml(clone / "small.yaml", small_config(data_dir)), cores=4, env=env)
@@ -599,6 +687,8 @@ def _marked_incomplete(wf: Path) -> set[Path]:
         except ValueError:  # not a marker
             continue
     return marked
+
+
 @pytest.mark.slow  # drives Snakemake
 def test_sigkill_in_the_middle_then_rerun_completes_the_grid(uninterrupted, tmp_path, data_dir):
     """SIGKILL to snakemake and its jobs mid-grid; the rerun completes it; the tables equal an uninterrupted
@@ -663,8 +753,10 @@ def test_sigkill_in_the_middle_then_rerun_completes_the_grid(uninterrupted, tmp_
     leftovers = temp_leftovers(wf)
     if leftovers:  # only possible when the kill hit a write between its temporary file and the rename
         assert leftovers == left_by_kill
-        pytest.xfail(f"temporary files of writes the SIGKILL interrupted remain: {leftovers} "
-                     "(nnbench.io.write_atomic does not remove a stale one)")
+        pytest.xfail(
+            f"temporary files of writes the SIGKILL interrupted remain: {leftovers} "
+            "(nnbench.io.write_atomic does not remove a stale one)"
+        )
 
 
 # ------------------------------------------------------------------------------- 4. the CI reference
@@ -692,10 +784,13 @@ def test_ci_grid_matches_the_committed_reference(tmp_path):
     rule = "bit for bit" if same_kernel(reference, now) else "within nnbench.contract.CROSS_KERNEL"
     assert not lines, (
         f"the CI grid's metrics moved from {REFERENCE.relative_to(ROOT)} (first = reference, second = now; "
-        f"compared {rule}):\n" + "\n".join(lines)
-        + "\nIf the change is intended: python tests/test_reliability.py --regenerate")
+        f"compared {rule}):\n"
+        + "\n".join(lines)
+        + "\nIf the change is intended: python tests/test_reliability.py --regenerate"
+    )
     assert len(now) == len(ci["datasets"]) * len(ci["inits"]) * len(ci["regs"]) * len(ci["optimizers"]) * (
-        ci["seeds"] if isinstance(ci["seeds"], int) else len(ci["seeds"]))
+        ci["seeds"] if isinstance(ci["seeds"], int) else len(ci["seeds"])
+    )
 
 
 # ---------------------------------------------------------------------------------------- 6. safe output
@@ -708,16 +803,24 @@ def test_config_paths_are_only_read_and_outputs_stay_in_the_workflow(tmp_path, d
     import scipy.io
 
     rng = np.random.default_rng(0)
-    scipy.io.savemat(tmp_path / "data.mat", {"X": rng.normal(size=(30, 2)), "y": (np.arange(30) % 2)[:, None],
-                                             "Xval": rng.normal(size=(20, 2)), "yval": (np.arange(20) % 2)[:, None]})
+    scipy.io.savemat(
+        tmp_path / "data.mat",
+        {
+            "X": rng.normal(size=(30, 2)),
+            "y": (np.arange(30) % 2)[:, None],
+            "Xval": rng.normal(size=(20, 2)),
+            "yval": (np.arange(20) % 2)[:, None],
+        },
+    )
     config = deep_merge(BASE, datafile("x"))
     config["definitions"]["datasets"]["mine"]["dataset_options"]["path"] = "../../points.csv"
     config["football_mat"] = "../../data.mat"
-    proc = snakemake("-n", "--cores", "1", "--configfile", write_yaml(wf / "outside.yaml", config), "--summary",
-                     cwd=wf)
+    proc = snakemake("-n", "--cores", "1", "--configfile", write_yaml(wf / "outside.yaml", config), "--summary", cwd=wf)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stdout.splitlines()
-    rows = [line.split("\t") for line in lines[lines.index(next(x for x in lines if x.startswith("output_file\t"))) + 1:]]
+    rows = [
+        line.split("\t") for line in lines[lines.index(next(x for x in lines if x.startswith("output_file\t"))) + 1 :]
+    ]
     outputs = [r[0] for r in rows if r[0]] + [log for r in rows if len(r) > 3 for log in r[3].split(",") if log != "-"]
     assert outputs and "reports/report.html" in outputs
     for out in outputs:

@@ -19,6 +19,8 @@ from nnbench import stats
 from nnbench.report import main as report_main
 
 CHROMIUM = Path("/usr/bin/chromium")
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, report_grid):
     root = tmp_path_factory.mktemp("report")
@@ -26,8 +28,20 @@ def built(tmp_path_factory, report_grid):
     out = root / "reports" / "report.html"
     figs = root / "reports" / "figures"
     tabs = root / "reports" / "tables"
-    rc = report_main(["--results", str(fx["results"]), "--config-json", str(fx["config"]), "--out", str(out),
-                      "--figures-dir", str(figs), "--tables-out", str(tabs)])
+    rc = report_main(
+        [
+            "--results",
+            str(fx["results"]),
+            "--config-json",
+            str(fx["config"]),
+            "--out",
+            str(out),
+            "--figures-dir",
+            str(figs),
+            "--tables-out",
+            str(tabs),
+        ]
+    )
     assert rc == 0
     return {**fx, "root": root, "out": out, "html": out.read_text(encoding="utf-8"), "figures": figs, "tables": tabs}
 
@@ -105,16 +119,33 @@ def parse(html: str) -> Page:
 
 def test_sections_present(built, report_grid):
     page = parse(built["html"])
-    for sid in ("toc", "course", "statistics", "heatmaps", "curves", "regularization", "boundaries", "rankings",
-                "provenance"):
+    for sid in (
+        "toc",
+        "course",
+        "statistics",
+        "heatmaps",
+        "curves",
+        "regularization",
+        "boundaries",
+        "rankings",
+        "provenance",
+    ):
         assert sid in page.ids, sid
     for ds in report_grid.datasets:
         assert f"stats-{ds}" in page.ids and f"heatmap-{ds}" in page.ids and f"rankings-{ds}" in page.ids
     assert "boundaries-circles" in page.ids and "boundaries-breast_cancer" not in page.ids
     # the table of contents links to every section
     hrefs = {v for t, k, v in page.refs if t == "a" and k == "href"}
-    assert {"#course", "#statistics", "#heatmaps", "#curves", "#regularization", "#boundaries", "#rankings",
-            "#provenance"} <= hrefs
+    assert {
+        "#course",
+        "#statistics",
+        "#heatmaps",
+        "#curves",
+        "#regularization",
+        "#boundaries",
+        "#rankings",
+        "#provenance",
+    } <= hrefs
 
 
 def test_seed_table_leads_course_section(built):
@@ -123,8 +154,14 @@ def test_seed_table_leads_course_section(built):
     lead = course_tables[0]
     assert "lead-table" in lead[0]
     header = [text for _, text in lead[1][0]["cells"]]
-    assert header == ["Model", "Train accuracy (ours)", "Train accuracy (course)", "Test accuracy", "Problem/Comment",
-                      "Reproduced"]
+    assert header == [
+        "Model",
+        "Train accuracy (ours)",
+        "Train accuracy (course)",
+        "Test accuracy",
+        "Problem/Comment",
+        "Reproduced",
+    ]
     body = {r["cells"][0][1]: [t for _, t in r["cells"]] for r in lead[1][1:]}
     assert body["zeros"][2] == "50 %" and body["large random"][2] == "83 %" and body["he"][2] == "99.33 %"
     assert "✓ reproduced" in body["zeros"][5] and "✓ reproduced" in body["he"][5]
@@ -210,7 +247,9 @@ def test_figure_files_for_snakemake(built, report_grid):
     assert (built["tables"] / "course_reproduction.csv").is_file()
 
 
-def test_jobs_give_byte_identical_output(tmp_path, monkeypatch, tiny, gc_table, depth_tables, search_tables, report_grid):
+def test_jobs_give_byte_identical_output(
+    tmp_path, monkeypatch, tiny, gc_table, depth_tables, search_tables, report_grid
+):
     """``--jobs 2`` renders the figures in two worker processes: report.html and every figure and table file are
     the same bytes as with ``--jobs 1`` — the grid's figures and the studies' (the tiny study tables of
     tests/conftest.py)."""
@@ -220,16 +259,33 @@ def test_jobs_give_byte_identical_output(tmp_path, monkeypatch, tiny, gc_table, 
     fx = report_grid.build(tmp_path)
     tables = fx["results"] / "tables"
     gc_table.to_csv(tables / "study_gradcheck.csv", index=False)
-    for name, table in zip(("study_depth", "study_depth_layers", "study_search", "study_search_trials"),
-                           (*depth_tables, *search_tables)):
+    for name, table in zip(
+        ("study_depth", "study_depth_layers", "study_search", "study_search_trials"), (*depth_tables, *search_tables)
+    ):
         table.to_csv(tables / f"{name}.csv", index=False)
     schedules.run_study(tiny.schedules).to_csv(tables / "study_schedules.csv", index=False)
     files = {}
     for jobs in (1, 2):
         out = tmp_path / f"jobs{jobs}"
-        assert report_main(["--results", str(fx["results"]), "--config-json", str(fx["config"]),
-                            "--out", str(out / "report.html"), "--figures-dir", str(out / "figures"),
-                            "--tables-out", str(out / "tables"), "--jobs", str(jobs)]) == 0
+        assert (
+            report_main(
+                [
+                    "--results",
+                    str(fx["results"]),
+                    "--config-json",
+                    str(fx["config"]),
+                    "--out",
+                    str(out / "report.html"),
+                    "--figures-dir",
+                    str(out / "figures"),
+                    "--tables-out",
+                    str(out / "tables"),
+                    "--jobs",
+                    str(jobs),
+                ]
+            )
+            == 0
+        )
         files[jobs] = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
     assert sorted(files[1]) == sorted(files[2])
     figures = [name for name in files[1] if name.startswith("figures/")]
@@ -276,13 +332,21 @@ def test_render_figures_refuses_no_workers():
 
 def test_provenance(built, report_grid):
     html = built["html"]
-    for text in ("Package versions", "Time and memory", "How to re-run", "The config as run", "Git commit",
-                 "snakemake --cores all"):
+    for text in (
+        "Package versions",
+        "Time and memory",
+        "How to re-run",
+        "The config as run",
+        "Git commit",
+        "snakemake --cores all",
+    ):
         assert text in html
     page = parse(html)
     bench = [t for t in page.tables if t[0] == "bench"][0]
     rules = {r["cells"][0][1]: [x for _, x in r["cells"]] for r in bench[1][1:]}
-    assert rules["train"][1] == str(len(report_grid.datasets) * len(report_grid.inits) * len(report_grid.regs) * len(report_grid.opts))
+    assert rules["train"][1] == str(
+        len(report_grid.datasets) * len(report_grid.inits) * len(report_grid.regs) * len(report_grid.opts)
+    )
 
 
 def test_reproduction_rule():
@@ -323,9 +387,21 @@ def test_cli_dispatch(built, tmp_path):
     cmd = shutil.which("nnbench")
     if cmd is None:
         pytest.skip("the nnbench console script is not installed")
-    proc = subprocess.run([cmd, "report", "--results", str(built["results"]), "--config-json",
-                           json.dumps({"seeds": 3, "football_mat": ""}), "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            cmd,
+            "report",
+            "--results",
+            str(built["results"]),
+            "--config-json",
+            json.dumps({"seeds": 3, "football_mat": ""}),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert out.stat().st_size > 10_000
 
@@ -334,16 +410,30 @@ def test_cli_dispatch(built, tmp_path):
 # tests: a real browser
 
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--mute-audio",
+]
 
 
 def _chromium(args, tmp_path, timeout=180):
     profile = tmp_path / "chromium-profile"
     profile.mkdir(exist_ok=True)
-    return subprocess.run([str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install -y chromium)")

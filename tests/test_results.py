@@ -27,11 +27,25 @@ CELL = {"dataset": "circles", "init": "he", "reg": "none", "opt": "adam"}
 
 def run(seed, status="ok", **fields):
     ok = status == "ok"
-    return {"schema": "nnbench.result/1", "spec": {"dataset": "circles", "epochs": 5, "seed": seed}, "seed": seed,
-            "status": status, "diverged_epoch": None if ok else 3, "epochs_run": 5 if ok else 3,
-            "train_accuracy": 0.9 if ok else None, "val_accuracy": None, "test_accuracy": 0.8 if ok else None,
-            "train_cost": 0.2 if ok else None, "test_cost": 0.3 if ok else None, "cost_curve": [0.7, 0.5],
-            "curve_every": 1, "seconds": 0.1, "boundary": None, "versions": {}, **fields}
+    return {
+        "schema": "nnbench.result/1",
+        "spec": {"dataset": "circles", "epochs": 5, "seed": seed},
+        "seed": seed,
+        "status": status,
+        "diverged_epoch": None if ok else 3,
+        "epochs_run": 5 if ok else 3,
+        "train_accuracy": 0.9 if ok else None,
+        "val_accuracy": None,
+        "test_accuracy": 0.8 if ok else None,
+        "train_cost": 0.2 if ok else None,
+        "test_cost": 0.3 if ok else None,
+        "cost_curve": [0.7, 0.5],
+        "curve_every": 1,
+        "seconds": 0.1,
+        "boundary": None,
+        "versions": {},
+        **fields,
+    }
 
 
 def write(path, record):
@@ -70,13 +84,16 @@ def _edit(path, change):
     path.write_text(json.dumps(record))
 
 
-@pytest.mark.parametrize("change,match", [
-    (lambda r: r["runs"][0].update(test_accuracy=0.12345), "does not match its digest"),
-    (lambda r: r["runs"][1].update(seed=0), "does not match its digest"),
-    (lambda r: r.update(config_hash="x"), "does not match its digest"),
-    (lambda r: r.pop("digest"), "does not match its digest"),
-    (lambda r: r.update(schema="nnbench.cell/1"), "schema is 'nnbench.cell/1'"),
-])
+@pytest.mark.parametrize(
+    "change,match",
+    [
+        (lambda r: r["runs"][0].update(test_accuracy=0.12345), "does not match its digest"),
+        (lambda r: r["runs"][1].update(seed=0), "does not match its digest"),
+        (lambda r: r.update(config_hash="x"), "does not match its digest"),
+        (lambda r: r.pop("digest"), "does not match its digest"),
+        (lambda r: r.update(schema="nnbench.cell/1"), "schema is 'nnbench.cell/1'"),
+    ],
+)
 def test_an_edit_is_detected(tmp_path, change, match):
     path = cell_file(tmp_path)
     _edit(path, change)
@@ -85,19 +102,22 @@ def test_an_edit_is_detected(tmp_path, change, match):
     assert err.value.path == str(path) and "--forcerun" in err.value.fix
 
 
-@pytest.mark.parametrize("bad_run,match", [
-    (run(1, test_accuracy=7.5), "test_accuracy 7.5 is outside"),
-    (run(1, train_accuracy=-0.1), "train_accuracy -0.1 is outside"),
-    (run(1, train_accuracy=None), "train_accuracy None is not a finite number"),
-    (run(1, train_cost=-1.0), "train_cost -1.0 is negative"),
-    (run(1, "diverged", test_accuracy=0.5), "a diverged run with test_accuracy"),
-    (run(1, status="maybe"), "status 'maybe'"),
-    (run(-1), "seed -1"),
-    ({**run(1), "seed": True}, "seed True"),
-    (run(1, seconds=-1.0), "seconds -1.0"),
-    (run(1, spec={"seed": 7}), "its spec says seed 7"),
-    (run(0), r"seed\(s\) \[0\] appear more than once"),
-])
+@pytest.mark.parametrize(
+    "bad_run,match",
+    [
+        (run(1, test_accuracy=7.5), "test_accuracy 7.5 is outside"),
+        (run(1, train_accuracy=-0.1), "train_accuracy -0.1 is outside"),
+        (run(1, train_accuracy=None), "train_accuracy None is not a finite number"),
+        (run(1, train_cost=-1.0), "train_cost -1.0 is negative"),
+        (run(1, "diverged", test_accuracy=0.5), "a diverged run with test_accuracy"),
+        (run(1, status="maybe"), "status 'maybe'"),
+        (run(-1), "seed -1"),
+        ({**run(1), "seed": True}, "seed True"),
+        (run(1, seconds=-1.0), "seconds -1.0"),
+        (run(1, spec={"seed": 7}), "its spec says seed 7"),
+        (run(0), r"seed\(s\) \[0\] appear more than once"),
+    ],
+)
 def test_values_out_of_range_are_refused_even_with_a_valid_digest(tmp_path, bad_run, match):
     """An edit that recomputes the digest (or a bug in a writer) still cannot put impossible values in."""
     path = tmp_path / "runs/circles/he/none/adam.json"
@@ -135,13 +155,16 @@ def test_config_hash_and_seeds_are_checked_when_given(tmp_path):
         read_cell(path, seeds=[0, 1, 2])
 
 
-@pytest.mark.parametrize("damage,match", [
-    (lambda b: b[: len(b) // 2], "truncated"),
-    (lambda b: b"", "truncated"),
-    (lambda b: b"\xff\xfe" + b, "unreadable"),
-    (lambda b: b"[1, 2]", "is not a cell record"),
-    (lambda b: b.replace(b"{", b"<", 1), "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "damage,match",
+    [
+        (lambda b: b[: len(b) // 2], "truncated"),
+        (lambda b: b"", "truncated"),
+        (lambda b: b"\xff\xfe" + b, "unreadable"),
+        (lambda b: b"[1, 2]", "is not a cell record"),
+        (lambda b: b.replace(b"{", b"<", 1), "not valid JSON"),
+    ],
+)
 def test_a_damaged_file_is_refused_naming_it(tmp_path, damage, match):
     path = cell_file(tmp_path)
     path.write_bytes(damage(path.read_bytes()))
@@ -186,13 +209,17 @@ def _flip_in_member(path):
     path.write_bytes(bytes(raw))
 
 
-@pytest.mark.parametrize("damage", [
-    lambda p: p.write_bytes(p.read_bytes()[:100]),
-    lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) - 30]),
-    lambda p: p.write_bytes(b"garbage" * 10),
-    lambda p: p.write_bytes(b""),
-    _flip_in_member,
-], ids=["head", "tail", "garbage", "empty", "bitflip"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.write_bytes(p.read_bytes()[:100]),
+        lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) - 30]),
+        lambda p: p.write_bytes(b"garbage" * 10),
+        lambda p: p.write_bytes(b""),
+        _flip_in_member,
+    ],
+    ids=["head", "tail", "garbage", "empty", "bitflip"],
+)
 def test_damaged_points_are_refused_with_the_command_that_remakes_them(points, damage):
     damage(points)
     with pytest.raises(ResultFileError, match="damaged") as err:
@@ -217,12 +244,15 @@ def test_an_npz_without_the_arrays_is_refused(tmp_path):
 # ------------------------------------------------------------------------------------------- tables
 
 
-@pytest.mark.parametrize("text,match", [
-    ("garbage\n\x00\x01\n", "lacks the column"),
-    ("dataset,seed\ncircles,zero\n", "line 2, column seed: 'zero' is not a number"),
-    ("", "not a readable CSV"),
-    ('dataset,seed\n"circles,1\n', "not a readable CSV|lacks"),
-])
+@pytest.mark.parametrize(
+    "text,match",
+    [
+        ("garbage\n\x00\x01\n", "lacks the column"),
+        ("dataset,seed\ncircles,zero\n", "line 2, column seed: 'zero' is not a number"),
+        ("", "not a readable CSV"),
+        ('dataset,seed\n"circles,1\n', "not a readable CSV|lacks"),
+    ],
+)
 def test_a_damaged_table_is_refused_naming_it(tmp_path, text, match):
     path = tmp_path / "runs.csv"
     path.write_text(text)

@@ -59,12 +59,20 @@ def test_staircase_course_check():
     assert s(100) == pytest.approx(0.3846153846153846, rel=1e-15)
 
 
-@pytest.mark.parametrize("epoch,expected", [
-    (0, 0.5), (10, 0.5), (99, 0.5),            # ⌊epoch/100⌋ = 0
-    (100, 0.5 / 1.3), (150, 0.5 / 1.3), (199, 0.5 / 1.3),  # = 1
-    (200, 0.5 / 1.6), (299, 0.3125),           # = 2: 0.5 / 1.6 = 0.3125
-    (1000, 0.125),                             # = 10: 0.5 / 4
-])
+@pytest.mark.parametrize(
+    "epoch,expected",
+    [
+        (0, 0.5),
+        (10, 0.5),
+        (99, 0.5),  # ⌊epoch/100⌋ = 0
+        (100, 0.5 / 1.3),
+        (150, 0.5 / 1.3),
+        (199, 0.5 / 1.3),  # = 1
+        (200, 0.5 / 1.6),
+        (299, 0.3125),  # = 2: 0.5 / 1.6 = 0.3125
+        (1000, 0.125),  # = 10: 0.5 / 4
+    ],
+)
 def test_staircase_values(epoch, expected):
     s = sched("staircase", lr0=0.5, rate=0.3, interval=100)
     assert s(epoch) == pytest.approx(expected, rel=1e-14)
@@ -127,7 +135,7 @@ BAD = [
     ("exponential", {"gamma": 1.01}, "gamma"),
     ("exponential", {"gamma": 2}, "gamma"),
     ("exponential", {"gamma": float("inf")}, "gamma"),
-    ("constant", {"rate": 0.1}, "rate"),        # constant has no rate
+    ("constant", {"rate": 0.1}, "rate"),  # constant has no rate
     ("inverse_time", {"gamma": 0.9}, "gamma"),  # unknown option
     ("exponential", {"interval": 10}, "interval"),
 ]

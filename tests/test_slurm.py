@@ -38,8 +38,14 @@ pytestmark = pytest.mark.slurm
 RUN_TIMEOUT = 900  # seconds; a run that takes longer is stopped and its Slurm jobs cancelled
 # The CI grid through the profile, with status checks from 1 s after a submission (the profile's 20 s suits
 # a real cluster's queue, not a test's).
-SLURM_ARGS = ["--profile", "profiles/slurm", "--configfile", "config/ci.yaml",
-              "--slurm-init-seconds-before-status-checks", "1"]
+SLURM_ARGS = [
+    "--profile",
+    "profiles/slurm",
+    "--configfile",
+    "config/ci.yaml",
+    "--slurm-init-seconds-before-status-checks",
+    "1",
+]
 
 
 def slurm_answers() -> bool:
@@ -53,8 +59,9 @@ def slurm_answers() -> bool:
 
 
 if not slurm_answers():
-    pytest.skip("no Slurm cluster answers (sinfo); CI brings one up with tests/slurm/cluster.sh test",
-                allow_module_level=True)
+    pytest.skip(
+        "no Slurm cluster answers (sinfo); CI brings one up with tests/slurm/cluster.sh test", allow_module_level=True
+    )
 pytest.importorskip("snakemake_executor_plugin_slurm", reason="pip install -e '.[slurm]'")
 
 
@@ -68,8 +75,13 @@ def snakemake_cmd(*args) -> list[str]:
 def sacct(workdir: Path, since: str) -> list[dict]:
     """The Slurm jobs submitted from ``workdir`` since ``since`` (sacct's -S format), oldest first: JobID,
     State, Comment (the executor writes ``rule_NAME`` or ``rule_GROUP_RULES``)."""
-    out = subprocess.run(["sacct", "-X", "-n", "-P", "-S", since, "-o", "JobID,State,Comment,WorkDir"],
-                         capture_output=True, text=True, check=True, timeout=60).stdout
+    out = subprocess.run(
+        ["sacct", "-X", "-n", "-P", "-S", since, "-o", "JobID,State,Comment,WorkDir"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
     jobs = []
     for line in out.splitlines():
         job_id, state, comment, work_dir = line.split("|", 3)
@@ -80,8 +92,9 @@ def sacct(workdir: Path, since: str) -> list[dict]:
 
 def queued(workdir: Path) -> list[dict]:
     """The jobs of ``workdir`` in Slurm's queue now (squeue: sacct stores a job's comment only once it ended)."""
-    out = subprocess.run(["squeue", "-h", "-o", "%i|%T|%k|%Z"], capture_output=True, text=True, check=True,
-                         timeout=60).stdout
+    out = subprocess.run(
+        ["squeue", "-h", "-o", "%i|%T|%k|%Z"], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
     jobs = []
     for line in out.splitlines():
         job_id, state, comment, work_dir = line.split("|", 3)
@@ -114,8 +127,7 @@ def wait(proc: subprocess.Popen, workdir: Path, since: str) -> subprocess.Comple
 
 
 def start(wf: Path, *args) -> subprocess.Popen:
-    return subprocess.Popen(snakemake_cmd(*args), cwd=wf, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    return subprocess.Popen(snakemake_cmd(*args), cwd=wf, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def local_rules() -> set[str]:
@@ -168,8 +180,13 @@ WALL = {}  # wall seconds of the runs, printed for the record (no assertion on t
 def local_run(tmp_path_factory) -> Path:
     wf = copy_workflow(tmp_path_factory.mktemp("local"))
     t0 = time.monotonic()
-    proc = subprocess.run(snakemake_cmd("--cores", 2, "--configfile", "config/ci.yaml"), cwd=wf,
-                          capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    proc = subprocess.run(
+        snakemake_cmd("--cores", 2, "--configfile", "config/ci.yaml"),
+        cwd=wf,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
     WALL["local"] = time.monotonic() - t0
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
     return wf
@@ -186,9 +203,11 @@ def test_ci_grid_through_the_profile(local_run, tmp_path):
     WALL["slurm"] = time.monotonic() - t0
     assert run.returncode == 0, run.stdout[-6000:]
     jobs = sacct(wf, since)
-    print(f"CI grid (placeholder course tables): local --cores 2 {WALL['local']:.1f} s, then through "
-          f"profiles/slurm {WALL['slurm']:.1f} s in {len(jobs)} submissions: "
-          + ", ".join(f"{j['id']} {j['comment']} {j['state']}" for j in jobs))
+    print(
+        f"CI grid (placeholder course tables): local --cores 2 {WALL['local']:.1f} s, then through "
+        f"profiles/slurm {WALL['slurm']:.1f} s in {len(jobs)} submissions: "
+        + ", ".join(f"{j['id']} {j['comment']} {j['state']}" for j in jobs)
+    )
     assert [j["state"] for j in jobs] == ["COMPLETED"] * expected, jobs
     # every training job went to a group submission, no local rule was submitted
     assert any(j["comment"].startswith("rule_train") for j in jobs)

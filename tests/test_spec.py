@@ -132,21 +132,35 @@ INVALID = [
     pytest.param({"hidden": "10"}, "hidden", "'10'", id="hidden-string"),
     pytest.param({"hidden": 10}, "hidden", "10", id="hidden-int"),
     pytest.param({"curve_every": 0}, "curve_every", "0", id="curve_every-0"),
-    pytest.param({"optimizer": "momentum", "optimizer_options": {"beta": 1.0}}, "optimizer_options.beta", "1.0",
-                 id="optimizer-beta-1"),
-    pytest.param({"optimizer_options": {"beta1": -0.5}}, "optimizer_options.beta1", "-0.5",
-                 id="optimizer-beta1-negative"),
-    pytest.param({"optimizer_options": {"momentum": 0.9}}, "optimizer_options.momentum", "0.9",
-                 id="unknown-optimizer-option"),
-    pytest.param({"schedule_options": {"rate": 0.3, "interval": 100, "lr0": 0.5}}, "schedule_options.lr0", "0.5",
-                 id="schedule-lr0"),
-    pytest.param({"schedule_options": {"rate": 0.3, "interval": 0}}, "schedule_options.interval", "0",
-                 id="schedule-interval-0"),
-    pytest.param({"schedule": "exponential", "schedule_options": {"gamma": 1.5}}, "schedule_options.gamma", "1.5",
-                 id="schedule-gamma"),
+    pytest.param(
+        {"optimizer": "momentum", "optimizer_options": {"beta": 1.0}},
+        "optimizer_options.beta",
+        "1.0",
+        id="optimizer-beta-1",
+    ),
+    pytest.param(
+        {"optimizer_options": {"beta1": -0.5}}, "optimizer_options.beta1", "-0.5", id="optimizer-beta1-negative"
+    ),
+    pytest.param(
+        {"optimizer_options": {"momentum": 0.9}}, "optimizer_options.momentum", "0.9", id="unknown-optimizer-option"
+    ),
+    pytest.param(
+        {"schedule_options": {"rate": 0.3, "interval": 100, "lr0": 0.5}},
+        "schedule_options.lr0",
+        "0.5",
+        id="schedule-lr0",
+    ),
+    pytest.param(
+        {"schedule_options": {"rate": 0.3, "interval": 0}}, "schedule_options.interval", "0", id="schedule-interval-0"
+    ),
+    pytest.param(
+        {"schedule": "exponential", "schedule_options": {"gamma": 1.5}},
+        "schedule_options.gamma",
+        "1.5",
+        id="schedule-gamma",
+    ),
     pytest.param({"init_options": {"scale": 0}}, "init_options.scale", "0", id="init-scale-0"),
-    pytest.param({"init": "he", "init_options": {"scale": 5.0}}, "init_options.scale", "5.0",
-                 id="init-unknown-option"),
+    pytest.param({"init": "he", "init_options": {"scale": 5.0}}, "init_options.scale", "5.0", id="init-unknown-option"),
     pytest.param({"init_options": [1]}, "init_options", "[1]", id="init_options-not-a-dict"),
     pytest.param({"engine": "jax"}, "engine", "'jax'", id="unknown-engine"),
     pytest.param({"engine": "numba", "batchnorm": True}, "engine", "'numba'", id="numba-with-batchnorm"),
@@ -181,14 +195,22 @@ def test_invalid_count():
     assert len(INVALID) + len(INVALID_DATASET_OPTIONS) >= 20
 
 
-@pytest.mark.parametrize("change,field", [
-    ({"lr": -1}, "lr"), ({"seed": True}, "seed"), ({"optimizer": "momentum", "optimizer_options": {"beta": 1.0}},
-                                                   "optimizer_options.beta"),
-    ({"schedule_options": {"lr0": 0.5}}, "schedule_options.lr0"), ({"hidden": [0]}, "hidden"),
-    ({"learning_rate": 0.1}, "learning_rate"), ({"activation": "swish"}, "activation"),
-    ({"dataset": "mnist"}, "dataset"), ({"dataset_options": {"noise": -1}}, "dataset_options"),
-    ({"init_options": {"scale": 0}}, "init_options.scale"), ({"keep_prob": [0.5]}, "keep_prob"),
-])
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"lr": -1}, "lr"),
+        ({"seed": True}, "seed"),
+        ({"optimizer": "momentum", "optimizer_options": {"beta": 1.0}}, "optimizer_options.beta"),
+        ({"schedule_options": {"lr0": 0.5}}, "schedule_options.lr0"),
+        ({"hidden": [0]}, "hidden"),
+        ({"learning_rate": 0.1}, "learning_rate"),
+        ({"activation": "swish"}, "activation"),
+        ({"dataset": "mnist"}, "dataset"),
+        ({"dataset_options": {"noise": -1}}, "dataset_options"),
+        ({"init_options": {"scale": 0}}, "init_options.scale"),
+        ({"keep_prob": [0.5]}, "keep_prob"),
+    ],
+)
 def test_error_field_attribute(change, field):
     with pytest.raises(SpecError) as info:
         RunSpec.from_dict(valid(**change))

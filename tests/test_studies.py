@@ -28,7 +28,8 @@ def test_gradcheck_table(gc_table, tiny):
     trained = t[t["stage"] == "trained"]
     assert len(inits) == 1 * 2 * 4 and len(trained) == 1 * 2 * 4 * 2
     assert set(zip(trained["init"], trained["reg"], trained["opt"])) == {
-        (i, r, o) for i in tiny.grid["inits"] for r in tiny.grid["regs"] for o in tiny.grid["optimizers"]}
+        (i, r, o) for i in tiny.grid["inits"] for r in tiny.grid["regs"] for o in tiny.grid["optimizers"]
+    }
     assert (t["status"] == "pass").all(), t[t["status"] != "pass"]
     assert (t["difference"] < THRESHOLD).all()
     he = t[t["init"] == "he"]
@@ -200,7 +201,9 @@ def test_search_tables(search_tables, tiny):
 
 def test_search_best_of_k_never_decreases_for_nested_methods(search_tables):
     result, _ = search_tables
-    for (method, seed), g in result[result["method"].isin(["random", "random_linear", "sobol"])].groupby(["method", "seed"]):
+    for (method, seed), g in result[result["method"].isin(["random", "random_linear", "sobol"])].groupby(
+        ["method", "seed"]
+    ):
         best = g.sort_values("budget")["best_val"].to_numpy()
         assert np.all(np.diff(best) >= 0), (method, seed, best)
 
@@ -215,7 +218,7 @@ def test_search_candidates_are_nested_and_seeded():
     assert sorted(set(np.round(np.log10(lr), 9))) == [-4.0, -2.0, 0.0] and sorted(set(r)) == [-3.0, -2.0, -1.0]
     assert search.grid_points(8, s) is None
     lr_lin, r_lin = search.to_linear_scale(np.array([[0.0, 0.0], [1.0, 1.0]]), s)
-    assert np.allclose(lr_lin, [1e-4, 1.0]) and np.allclose(1 - 10 ** r_lin, [0.999, 0.9])
+    assert np.allclose(lr_lin, [1e-4, 1.0]) and np.allclose(1 - 10**r_lin, [0.999, 0.9])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -282,14 +285,33 @@ def test_report_has_a_studies_section(tmp_path, gc_table, depth_tables, search_t
     bench.mkdir()
     (bench / "search.tsv").write_text("s\th:m:s\tmax_rss\n12.5\t0:00:12\t100\n")
     out, figs = tmp_path / "report.html", tmp_path / "figs"
-    assert report_main(["--results", str(fx["results"]), "--out", str(out), "--figures-dir", str(figs),
-                        "--studies-benchmarks", str(bench)]) == 0
+    assert (
+        report_main(
+            [
+                "--results",
+                str(fx["results"]),
+                "--out",
+                str(out),
+                "--figures-dir",
+                str(figs),
+                "--studies-benchmarks",
+                str(bench),
+            ]
+        )
+        == 0
+    )
     html = out.read_text(encoding="utf-8")
     for sid in ("studies", "study-gradcheck", "study-depth", "study-search", "study-schedules", "gradcheck-alarm"):
         assert f'id="{sid}"' in html, sid
     assert 'data-verdict="red"' in html and "12.5 s" in html
-    for name in ("study_gradcheck", "study_depth", "study_depth_outcome", "study_search", "study_schedules",
-                 "study_batch"):
+    for name in (
+        "study_gradcheck",
+        "study_depth",
+        "study_depth_outcome",
+        "study_search",
+        "study_schedules",
+        "study_batch",
+    ):
         assert (figs / "studies" / f"{name}.svg").is_file(), name
     # a passing table: no alarm
     gc_table.to_csv(gradcheck_csv, index=False)
@@ -334,8 +356,10 @@ def test_ci_config_is_valid_and_small():
             out[k] = merge(a[k], v) if isinstance(v, dict) and isinstance(a.get(k), dict) else v
         return out
 
-    config = merge(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()),
-                   yaml.safe_load((ROOT / "config" / "ci.yaml").read_text()))
+    config = merge(
+        yaml.safe_load((ROOT / "config" / "config.yaml").read_text()),
+        yaml.safe_load((ROOT / "config" / "ci.yaml").read_text()),
+    )
     validate(config, str(ROOT / "workflow" / "schemas" / "config.schema.yaml"))
     s = config["studies"]
     assert max(s["search"]["budgets"]) <= 9 and s["depth"]["epochs"] <= 10 and max(s["depth"]["depths"]) >= 20
@@ -343,15 +367,18 @@ def test_ci_config_is_valid_and_small():
     assert shutil.which("nnbench")
 
 
-@pytest.mark.parametrize("curve, cause, best", [
-    ([1.4e-7, 6e-8, 5e-9, 4e-10, 5e-9, 4e-7], "roundoff", 3),  # a V whose bottom is within the threshold
-    ([2e-2, 2e-3, 2e-4, 2e-5, 2e-6, 2.3e-7], "roundoff", 5),  # still falling at the largest step: unresolved V
-    ([1e-2, 1e-3, 1e-4, 9e-6, 4e-5, 4e-3], "roundoff", 3),  # a V whose bottom lies above the threshold
-    ([0.3, 0.29, 0.3, 0.31, 0.3, 0.35], "unexplained", 1),  # a flat floor: a wrong backward pass
-    ([2e-3, 5e-4, 4e-4, 4.1e-4, 4e-4, 6e-4], "unexplained", 2),  # rounding above a floor, then the floor
-    ([3e-7, 3.1e-7, np.nan, np.nan, np.nan, np.nan], "unexplained", 0),  # the sweep stopped early on kinks: flat
-    ([np.nan] * 6, "unexplained", -1),
-])
+@pytest.mark.parametrize(
+    "curve, cause, best",
+    [
+        ([1.4e-7, 6e-8, 5e-9, 4e-10, 5e-9, 4e-7], "roundoff", 3),  # a V whose bottom is within the threshold
+        ([2e-2, 2e-3, 2e-4, 2e-5, 2e-6, 2.3e-7], "roundoff", 5),  # still falling at the largest step: unresolved V
+        ([1e-2, 1e-3, 1e-4, 9e-6, 4e-5, 4e-3], "roundoff", 3),  # a V whose bottom lies above the threshold
+        ([0.3, 0.29, 0.3, 0.31, 0.3, 0.35], "unexplained", 1),  # a flat floor: a wrong backward pass
+        ([2e-3, 5e-4, 4e-4, 4.1e-4, 4e-4, 6e-4], "unexplained", 2),  # rounding above a floor, then the floor
+        ([3e-7, 3.1e-7, np.nan, np.nan, np.nan, np.nan], "unexplained", 0),  # the sweep stopped early on kinks: flat
+        ([np.nan] * 6, "unexplained", -1),
+    ],
+)
 def test_diagnosis_reads_the_whole_v_curve(curve, cause, best):
     assert gradcheck.diagnose(np.array(curve), THRESHOLD) == (cause, best)
 
@@ -365,16 +392,23 @@ def test_a_registered_study_runs_and_reports(tmp_path, monkeypatch, report_grid)
 
     def run(settings, config):
         x = np.arange(settings["n"], dtype=float)
-        return {"study_tiny": pd.DataFrame({"x": x, "y": settings["slope"] * x}),
-                "study_tiny_extra": pd.DataFrame({"k": [1]})}
+        return {
+            "study_tiny": pd.DataFrame({"x": x, "y": settings["slope"] * x}),
+            "study_tiny_extra": pd.DataFrame({"k": [1]}),
+        }
 
     def findings_(tables, settings):
         return {"caption": f"y rises by {tables['study_tiny']['y'].diff().iloc[-1]:.1f} per step."}
 
-    tiny_study = S.Study(name="tiny", title="A tiny study", defaults={"n": 3, "slope": 2.0},
-                         tables=("study_tiny", "study_tiny_extra"), run=run, findings=findings_,
-                         figures=lambda tables, found: {"figure": (F.study_batch, pd.DataFrame(
-                             columns=["part"]))})  # renders to None: the section shows the caption alone
+    tiny_study = S.Study(
+        name="tiny",
+        title="A tiny study",
+        defaults={"n": 3, "slope": 2.0},
+        tables=("study_tiny", "study_tiny_extra"),
+        run=run,
+        findings=findings_,
+        figures=lambda tables, found: {"figure": (F.study_batch, pd.DataFrame(columns=["part"]))},
+    )  # renders to None: the section shows the caption alone
     monkeypatch.setitem(S.STUDIES, "tiny", tiny_study)
     fx = report_grid.build(tmp_path)
     tables = fx["results"] / "tables"

@@ -41,8 +41,9 @@ def make_run(seed, status="ok", train=None, test=None, *, epochs=50):
 def write_cell(root, dataset, init, reg, opt, runs):
     path = root / dataset / init / reg / f"{opt}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    cell = cell_record({"dataset": dataset, "init": init, "reg": reg, "opt": opt},
-                       f"hash-{dataset}-{init}-{reg}-{opt}", runs)
+    cell = cell_record(
+        {"dataset": dataset, "init": init, "reg": reg, "opt": opt}, f"hash-{dataset}-{init}-{reg}-{opt}", runs
+    )
     path.write_text(json.dumps(cell))
     return path
 

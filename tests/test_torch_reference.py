@@ -80,9 +80,16 @@ def torch_run(net: Network, params, X, y, r, *, train, masks, bn_state, n):
         Z = A @ leaves[f"W{l}"].T
         if net.batchnorm and l < L:
             # our ρ is the weight of the old average; torch's momentum the weight of the batch statistic
-            Z = F.batch_norm(Z, running[f"mean{l}"], running[f"var{l}"], weight=leaves[f"gamma{l}"],
-                             bias=leaves[f"beta{l}"], training=train, momentum=1 - net.bn_momentum,
-                             eps=net.bn_eps)
+            Z = F.batch_norm(
+                Z,
+                running[f"mean{l}"],
+                running[f"var{l}"],
+                weight=leaves[f"gamma{l}"],
+                bias=leaves[f"beta{l}"],
+                training=train,
+                momentum=1 - net.bn_momentum,
+                eps=net.bn_eps,
+            )
         else:
             Z = Z + leaves[f"b{l}"]
         if l == L:
@@ -161,8 +168,7 @@ def test_forward_backward_matches_torch(activation, output, reg, runs):
     assert set(grads) == set(params)
 
     for r in range(runs):
-        loss, Zt, leaves, running = torch_run(net, params, X, y, r, train=train, masks=masks,
-                                              bn_state=before, n=n)
+        loss, Zt, leaves, running = torch_run(net, params, X, y, r, train=train, masks=masks, bn_state=before, n=n)
         check(f"{tag} run {r} cost", cost[r], loss, GRAD_TOL)
         check(f"{tag} run {r} logits", Z_L[r].T, Zt, GRAD_TOL)
         if not train:
@@ -170,7 +176,7 @@ def test_forward_backward_matches_torch(activation, output, reg, runs):
         for k, leaf in leaves.items():
             ours = grads[k][r] if k.startswith("W") else grads[k][r, :, 0]
             check(f"{tag} run {r} d{k}", ours, leaf.grad, GRAD_TOL)
-        for k in (bn_state or {}):  # running statistics after one training step (torch momentum = 1 − ρ)
+        for k in bn_state or {}:  # running statistics after one training step (torch momentum = 1 − ρ)
             check(f"{tag} run {r} running {k}", bn_state[k][r, :, 0], running[k], GRAD_TOL)
     if bn_state is not None and not train:  # evaluation leaves the running statistics alone
         for k in bn_state:
@@ -265,8 +271,12 @@ def test_momentum_scaled_lr():
     W ← W − lr·buf_t with lr = α·(1 − β) at every step (also with a schedule)."""
     params, grads = opt_problem(2)
     ours, _ = run_ours("momentum", {"beta": BETA}, params, grads)
-    theirs = run_torch(lambda tp: torch.optim.SGD(tp.values(), lr=0.0, momentum=BETA, dampening=0.0),
-                       params, grads, lr_of=lambda a: a * (1 - BETA))
+    theirs = run_torch(
+        lambda tp: torch.optim.SGD(tp.values(), lr=0.0, momentum=BETA, dampening=0.0),
+        params,
+        grads,
+        lr_of=lambda a: a * (1 - BETA),
+    )
     compare("momentum lr·(1−β)", ours, theirs)
 
 
@@ -281,8 +291,12 @@ def test_momentum_dampening_with_zero_buffer():
         for p in tp.values():
             opt.state[p]["momentum_buffer"] = torch.zeros_like(p)
 
-    theirs = run_torch(lambda tp: torch.optim.SGD(tp.values(), lr=0.0, momentum=BETA, dampening=BETA),
-                       params, grads, presets=zero_buffers)
+    theirs = run_torch(
+        lambda tp: torch.optim.SGD(tp.values(), lr=0.0, momentum=BETA, dampening=BETA),
+        params,
+        grads,
+        presets=zero_buffers,
+    )
     compare("momentum dampening=β buf₀=0", ours, theirs)
 
 
@@ -291,8 +305,7 @@ def test_momentum_dampening_from_step_two():
     we by α (1 − β) g₁); once torch's weights and buffer are set to ours after step 1, every later step agrees."""
     params, grads = opt_problem(4)
     ours, state = run_ours("momentum", {"beta": BETA}, params, grads)
-    first = run_torch(lambda tp: torch.optim.SGD(tp.values(), lr=0.0, momentum=BETA, dampening=BETA),
-                      params, grads[:1])
+    first = run_torch(lambda tp: torch.optim.SGD(tp.values(), lr=0.0, momentum=BETA, dampening=BETA), params, grads[:1])
     moved_ours = np.linalg.norm(ours[0]["W1"] - params["W1"])
     moved_torch = np.linalg.norm(first[0]["W1"] - params["W1"])
     assert moved_ours == pytest.approx((1 - BETA) * moved_torch, rel=1e-12)  # step 1: torch moves 1/(1−β)×
@@ -306,8 +319,13 @@ def test_momentum_dampening_from_step_two():
         for k, p in tp.items():
             opt.state[p]["momentum_buffer"] = torch.tensor(v1[k], dtype=DT)
 
-    theirs = run_torch(lambda tp: torch.optim.SGD(tp.values(), lr=0.0, momentum=BETA, dampening=BETA),
-                       ours[0], grads, start=1, presets=buffers)
+    theirs = run_torch(
+        lambda tp: torch.optim.SGD(tp.values(), lr=0.0, momentum=BETA, dampening=BETA),
+        ours[0],
+        grads,
+        start=1,
+        presets=buffers,
+    )
     compare("momentum dampening=β from step 2", ours, theirs, start=1)
 
 
@@ -316,9 +334,12 @@ def test_nesterov_scaled_lr():
     lr = α (1 − β) and buf_t = v_t/(1 − β) that is α((1 − β) g_t + β v_t), our look-ahead step."""
     params, grads = opt_problem(5)
     ours, _ = run_ours("nesterov", {"beta": BETA}, params, grads)
-    theirs = run_torch(lambda tp: torch.optim.SGD(tp.values(), lr=0.0, momentum=BETA, dampening=0.0,
-                                                  nesterov=True),
-                       params, grads, lr_of=lambda a: a * (1 - BETA))
+    theirs = run_torch(
+        lambda tp: torch.optim.SGD(tp.values(), lr=0.0, momentum=BETA, dampening=0.0, nesterov=True),
+        params,
+        grads,
+        lr_of=lambda a: a * (1 - BETA),
+    )
     compare("nesterov lr·(1−β)", ours, theirs)
 
 
@@ -326,16 +347,18 @@ def test_rmsprop():
     """torch alpha = our β, eps the same (added outside the root), centered=False, momentum=0."""
     params, grads = opt_problem(6)
     ours, _ = run_ours("rmsprop", {"beta": 0.9, "eps": 1e-8}, params, grads)
-    theirs = run_torch(lambda tp: torch.optim.RMSprop(tp.values(), lr=0.0, alpha=0.9, eps=1e-8,
-                                                      momentum=0.0, centered=False), params, grads)
+    theirs = run_torch(
+        lambda tp: torch.optim.RMSprop(tp.values(), lr=0.0, alpha=0.9, eps=1e-8, momentum=0.0, centered=False),
+        params,
+        grads,
+    )
     compare("rmsprop", ours, theirs)
 
 
 def test_adam():
     params, grads = opt_problem(7)
     ours, _ = run_ours("adam", {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}, params, grads)
-    theirs = run_torch(lambda tp: torch.optim.Adam(tp.values(), lr=0.0, betas=(0.9, 0.999), eps=1e-8),
-                       params, grads)
+    theirs = run_torch(lambda tp: torch.optim.Adam(tp.values(), lr=0.0, betas=(0.9, 0.999), eps=1e-8), params, grads)
     compare("adam", ours, theirs)
 
 
@@ -347,8 +370,10 @@ def test_adamw():
     ours, _ = run_ours("adamw", {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": wd}, params, grads)
 
     def make(tp):
-        groups = [{"params": [p for k, p in tp.items() if k.startswith("W")], "weight_decay": wd},
-                  {"params": [p for k, p in tp.items() if not k.startswith("W")], "weight_decay": 0.0}]
+        groups = [
+            {"params": [p for k, p in tp.items() if k.startswith("W")], "weight_decay": wd},
+            {"params": [p for k, p in tp.items() if not k.startswith("W")], "weight_decay": 0.0},
+        ]
         assert groups[0]["params"] and groups[1]["params"]
         return torch.optim.AdamW(groups, lr=0.0, betas=(0.9, 0.999), eps=1e-8)
 
@@ -358,6 +383,7 @@ def test_adamw():
 
 # -- summary --------------------------------------------------------------------------------------------
 
+
 def test_zz_summary():
     """Print the largest relative difference of all checks (run with -s); runs last (file order)."""
     if not DIFFS:
@@ -365,8 +391,10 @@ def test_zz_summary():
     worst = max(DIFFS, key=lambda d: d[1])
     grads = [d for n, d in DIFFS if " step " not in n]
     steps = [d for n, d in DIFFS if " step " in n]
-    print(f"\ntorch {torch.__version__} reference: {len(DIFFS)} comparisons; largest relative difference "
-          f"{MAX_DIFF[0]:.3e} ({worst[0]})")
+    print(
+        f"\ntorch {torch.__version__} reference: {len(DIFFS)} comparisons; largest relative difference "
+        f"{MAX_DIFF[0]:.3e} ({worst[0]})"
+    )
     if grads:
         print(f"  forward/backward: {len(grads)} comparisons, max {max(grads):.3e} (tolerance {GRAD_TOL:.0e})")
     if steps:

@@ -23,19 +23,22 @@ def test_batch_bounds_consecutive_slices_last_smaller():
     assert batch_bounds(10, 50) == [(0, 10)]
 
 
-@pytest.mark.parametrize("engine", ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
-    not numba_installed(), reason="needs numba"))])
+@pytest.mark.parametrize(
+    "engine", ["numpy", pytest.param("numba", marks=pytest.mark.skipif(not numba_installed(), reason="needs numba"))]
+)
 def test_same_run_twice_is_bit_identical(engine):
-    spec = RunSpec(**FAST, optimizer="adam", lr=0.01, batch_size=16, keep_prob=0.8, batchnorm=engine == "numpy",
-                   engine=engine)
+    spec = RunSpec(
+        **FAST, optimizer="adam", lr=0.01, batch_size=16, keep_prob=0.8, batchnorm=engine == "numpy", engine=engine
+    )
     a, b = run(spec, [3, 4]), run(spec, [3, 4])
     for x, y in zip(a, b):
         x.pop("seconds"), y.pop("seconds")
         assert json.dumps(x) == json.dumps(y)
 
 
-@pytest.mark.parametrize("engine", ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
-    not numba_installed(), reason="needs numba"))])
+@pytest.mark.parametrize(
+    "engine", ["numpy", pytest.param("numba", marks=pytest.mark.skipif(not numba_installed(), reason="needs numba"))]
+)
 def test_seeds_trained_together_equal_seeds_trained_alone(engine):
     spec = RunSpec(**FAST, optimizer="momentum", lr=0.1, batch_size=32, keep_prob=0.9, l2=0.1, engine=engine)
     together = run(spec, [0, 1, 2])
@@ -65,8 +68,7 @@ def test_different_seeds_give_different_runs():
 
 
 def test_learning_rate_10_diverges_without_raising_and_keeps_its_partial_curve():
-    spec = RunSpec(dataset="circles", hidden=(10, 5), activation="leaky_relu", init="large",
-                   lr=10.0, epochs=200)
+    spec = RunSpec(dataset="circles", hidden=(10, 5), activation="leaky_relu", init="large", lr=10.0, epochs=200)
     results = run(spec, [0, 1])
     for r in results:
         assert r["status"] == "diverged"
@@ -101,8 +103,16 @@ def test_divergence_found_in_the_loss_log_equals_an_every_epoch_check(monkeypatc
     the diverged epochs, epochs run, curves and final weights are those of a check after every epoch."""
     import nnbench.trainer as trainer
 
-    spec = RunSpec(dataset="circles", dataset_options={"n_samples": 120}, hidden=(10, 5),
-                   activation="leaky_relu", init="large", lr=lr, epochs=120, curve_every=2)
+    spec = RunSpec(
+        dataset="circles",
+        dataset_options={"n_samples": 120},
+        hidden=(10, 5),
+        activation="leaky_relu",
+        init="large",
+        lr=lr,
+        epochs=120,
+        curve_every=2,
+    )
     seeds = list(range(8))
 
     def outcome():
@@ -139,9 +149,21 @@ def test_zeros_initialization_fails_to_break_symmetry():
 
 
 def test_softmax_digits_with_every_regularizer_runs_and_records_everything():
-    spec = RunSpec(dataset="digits", hidden=(32,), optimizer="adamw", lr=0.01, batch_size=128, epochs=5,
-                   keep_prob=0.9, l2=0.01, batchnorm=True, schedule="exponential", schedule_options={"gamma": 0.9},
-                   curve_every=2, dataset_options={"val_fraction": 0.1})
+    spec = RunSpec(
+        dataset="digits",
+        hidden=(32,),
+        optimizer="adamw",
+        lr=0.01,
+        batch_size=128,
+        epochs=5,
+        keep_prob=0.9,
+        l2=0.01,
+        batchnorm=True,
+        schedule="exponential",
+        schedule_options={"gamma": 0.9},
+        curve_every=2,
+        dataset_options={"val_fraction": 0.1},
+    )
     r = run(spec, [0])[0]
     assert r["status"] == "ok" and r["train_accuracy"] > 0.8
     assert 0 <= r["val_accuracy"] <= 1 and 0 <= r["test_accuracy"] <= 1

@@ -85,15 +85,18 @@ def cmd_train(args) -> int:
                 points[data_of(spec)] = read_points(args.points, spec.dataset, spec.dataset_options)
     for i, spec in enumerate(specs):
         results = run(spec, seeds or [spec.seed], points.get(data_of(spec)))
-        record = cell_record(cells[i] if cells else None,
-                             spec_hash({k: v for k, v in spec.to_dict().items() if k != "seed"}), results)
+        record = cell_record(
+            cells[i] if cells else None, spec_hash({k: v for k, v in spec.to_dict().items() if k != "seed"}), results
+        )
         if args.out:
             write_json_atomic(args.out[i], record)
         label = f"{args.cell[i]}: " if args.cell else ""
         for r in results:
             acc = lambda k: "-" if r[k] is None else f"{r[k]:.4f}"  # noqa: E731
-            print(f"{label}seed {r['seed']}: {r['status']}, train {acc('train_accuracy')}, "
-                  f"test {acc('test_accuracy')}, {r['epochs_run']} epochs, {r['seconds']:.2f} s")
+            print(
+                f"{label}seed {r['seed']}: {r['status']}, train {acc('train_accuracy')}, "
+                f"test {acc('test_accuracy')}, {r['epochs_run']} epochs, {r['seconds']:.2f} s"
+            )
     if args.usage:
         write_usage(args.usage, args.started)
     return 0
@@ -110,8 +113,10 @@ def write_usage(path, started: float) -> None:
     me = resource.getrusage(resource.RUSAGE_SELF)
     wall = time.perf_counter() - started
     hms = time.strftime("%H:%M:%S", time.gmtime(wall))
-    write_atomic(path, f"s\th:m:s\tmax_rss\tcpu_time\n{wall:.4f}\t{hms}\t{me.ru_maxrss / 1024:.2f}\t"
-                       f"{me.ru_utime + me.ru_stime:.2f}\n")
+    write_atomic(
+        path,
+        f"s\th:m:s\tmax_rss\tcpu_time\n{wall:.4f}\t{hms}\t{me.ru_maxrss / 1024:.2f}\t{me.ru_utime + me.ru_stime:.2f}\n",
+    )
 
 
 def cmd_points(args) -> int:
@@ -161,19 +166,37 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="nnbench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train run specs, each for one or more seeds (together), and write the results")
-    t.add_argument("--spec", required=True, action="append",
-                   help="YAML/JSON file or inline JSON object with the RunSpec fields; repeat to train several "
-                        "cells in one process, one after the other")
+    t.add_argument(
+        "--spec",
+        required=True,
+        action="append",
+        help="YAML/JSON file or inline JSON object with the RunSpec fields; repeat to train several "
+        "cells in one process, one after the other",
+    )
     t.add_argument("--seeds", help="comma-separated seeds trained together (default: the spec's seed)")
-    t.add_argument("--cell", action="append",
-                   help="grid-cell labels, e.g. dataset=circles,init=he,reg=none,opt=adam (one per --spec)")
-    t.add_argument("--out", action="append",
-                   help="where to write the results (JSON, written atomically; one per --spec)")
+    t.add_argument(
+        "--cell",
+        action="append",
+        help="grid-cell labels, e.g. dataset=circles,init=he,reg=none,opt=adam (one per --spec)",
+    )
+    t.add_argument(
+        "--out", action="append", help="where to write the results (JSON, written atomically; one per --spec)"
+    )
     t.add_argument("--points", help="the data set's points from `nnbench points` (instead of generating them)")
-    t.add_argument("--usage", help="when done, write this process's wall and CPU seconds and peak memory here, "
-                                   "as a Snakemake benchmark file (TSV)")
-    for flag, typ in (("dataset", str), ("init", str), ("optimizer", str), ("lr", float), ("epochs", int),
-                      ("batch-size", int), ("seed", int)):
+    t.add_argument(
+        "--usage",
+        help="when done, write this process's wall and CPU seconds and peak memory here, "
+        "as a Snakemake benchmark file (TSV)",
+    )
+    for flag, typ in (
+        ("dataset", str),
+        ("init", str),
+        ("optimizer", str),
+        ("lr", float),
+        ("epochs", int),
+        ("batch-size", int),
+        ("seed", int),
+    ):
         t.add_argument(f"--{flag}", type=typ, help=f"override the spec's {flag.replace('-', '_')}")
     t.set_defaults(func=cmd_train)
     d = sub.add_parser("points", help="write a data set's points once, for many `train --points` jobs")

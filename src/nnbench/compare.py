@@ -105,7 +105,9 @@ def differences(a: pd.DataFrame, b: pd.DataFrame, tolerance: float | None = 0.0)
         for col in common:
             x, y = a.at[key, col], b.at[key, col]
             if _moved(x, y, tol[col]):
-                delta = "" if isinstance(x, str) or isinstance(y, str) or pd.isna(x) or pd.isna(y) else f" ({y - x:+.3g})"
+                delta = (
+                    "" if isinstance(x, str) or isinstance(y, str) or pd.isna(x) or pd.isna(y) else f" ({y - x:+.3g})"
+                )
                 lines.append(f"{'/'.join(map(str, key[:4]))} seed {key[4]}: {col} {_fmt(x)} -> {_fmt(y)}{delta}")
     return lines
 
@@ -134,14 +136,19 @@ def largest_changes(a: pd.DataFrame, b: pd.DataFrame) -> dict[str, float]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="nnbench compare", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="nnbench compare", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("first")
     parser.add_argument("second")
-    parser.add_argument("--tolerance", type=_tolerance, default=None,
-                        help="largest allowed absolute change of every metric, finite and >= 0 (default: the "
-                             "numerical contract's: 0 on the same BLAS kernel, nnbench.contract.CROSS_KERNEL across "
-                             "kernels)")
+    parser.add_argument(
+        "--tolerance",
+        type=_tolerance,
+        default=None,
+        help="largest allowed absolute change of every metric, finite and >= 0 (default: the "
+        "numerical contract's: 0 on the same BLAS kernel, nnbench.contract.CROSS_KERNEL across "
+        "kernels)",
+    )
     args = parser.parse_args(argv)
     try:
         a, b = load_metrics(args.first), load_metrics(args.second)

@@ -99,7 +99,8 @@ class UniqueKeyLoader(yaml.SafeLoader):
                 continue  # PyYAML's own error follows
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"found duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark)
+                    None, None, f"found duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark
+                )
             seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
 
@@ -117,8 +118,7 @@ def load_yaml(path):
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ValueError(f"{where}: {err.problem or err}" + (f" ({err.context})" if err.context else "")) \
-            from None
+        raise ValueError(f"{where}: {err.problem or err}" + (f" ({err.context})" if err.context else "")) from None
     except yaml.YAMLError as err:
         raise ValueError(f"{path}: not valid YAML ({err})") from None
 
@@ -144,9 +144,13 @@ def check_name(key: str, name) -> None:
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_-]*", name):
         raise SpecError(key, name, "a name is letters, digits, '_' and '-', and does not start with '-'")
     if len(name.encode()) > limit:
-        raise SpecError(key, f"{name[:20]}...", f"is {len(name.encode())} bytes long; a name is at most {limit} "
-                        f"bytes (the file system's longest file name, less the {NAME_SUFFIX} bytes the suite "
-                        f"adds to it)")
+        raise SpecError(
+            key,
+            f"{name[:20]}...",
+            f"is {len(name.encode())} bytes long; a name is at most {limit} "
+            f"bytes (the file system's longest file name, less the {NAME_SUFFIX} bytes the suite "
+            f"adds to it)",
+        )
 
 
 def memory_bytes() -> int:
@@ -166,9 +170,13 @@ def check_epochs(key: str, epochs: int, n_seeds: int) -> None:
     need = 3 * 8 * int(epochs) * int(n_seeds)
     limit = memory_bytes() // 4
     if need > limit:
-        raise SpecError(key, epochs, f"{n_seeds} run(s) of {epochs} epochs need {need / 2**30:.1f} GiB for the "
-                        f"per-epoch costs alone, over a quarter of this machine's memory ({limit / 2**30:.1f} GiB); "
-                        f"at most {limit // (24 * n_seeds)} epochs")
+        raise SpecError(
+            key,
+            epochs,
+            f"{n_seeds} run(s) of {epochs} epochs need {need / 2**30:.1f} GiB for the "
+            f"per-epoch costs alone, over a quarter of this machine's memory ({limit / 2**30:.1f} GiB); "
+            f"at most {limit // (24 * n_seeds)} epochs",
+        )
 
 
 def command_limit() -> int:
@@ -205,8 +213,11 @@ def cell_spec(config: dict, dataset: str, init: str, reg: str, opt: str) -> dict
         d = definition(config, axis, name)
         for key in d:
             if key not in AXES[axis][1]:
-                raise SpecError(f"definitions.{axis}.{name}.{key}", d[key],
-                                f"a {axis} definition may set only {', '.join(sorted(AXES[axis][1]))}")
+                raise SpecError(
+                    f"definitions.{axis}.{name}.{key}",
+                    d[key],
+                    f"a {axis} definition may set only {', '.join(sorted(AXES[axis][1]))}",
+                )
         spec.update(d)
     engine = config.get("engine", "numpy")
     if engine != "numpy" and not (engine == "numba" and spec.get("batchnorm")):
@@ -266,7 +277,9 @@ def check(config: dict) -> None:
                 for ax, nm in zip(AXES, cell):
                     fields = AXES[ax][1]
                     if field in fields or f"{field}_options" in fields:
-                        where = f"definitions.{ax}.{nm}" if nm in ((config.get("definitions") or {}).get(ax) or {}) else ax
+                        where = (
+                            f"definitions.{ax}.{nm}" if nm in ((config.get("definitions") or {}).get(ax) or {}) else ax
+                        )
                         raise SpecError(f"{where}: {err.field}", err.value, err.reason) from None
                 raise
             checked[(axis, name)] = True
@@ -287,13 +300,16 @@ def _check_command_length(config: dict, seeds) -> None:
     for dataset, init, reg in itertools.product(config["datasets"], config["inits"], config["regs"]):
         size = len(seeds_text(seeds)) + sum(
             len(json.dumps(cell_spec(config, dataset, init, reg, opt))) + 200 + 3 * len(dataset + init + reg + opt)
-            for opt in config["optimizers"])
+            for opt in config["optimizers"]
+        )
         if size > limit:
-            raise SpecError("seeds" if len(seeds_text(seeds)) > limit // 2 else "optimizers",
-                            config.get("seeds") if len(seeds_text(seeds)) > limit // 2 else config["optimizers"],
-                            f"the train job {dataset}/{init}/{reg} would need a command line of ~{size} bytes, over "
-                            f"this system's limit of {limit} (half of MAX_ARG_STRLEN/ARG_MAX); use fewer seeds "
-                            f"(or a count, passed as a range) or fewer optimizers per job")
+            raise SpecError(
+                "seeds" if len(seeds_text(seeds)) > limit // 2 else "optimizers",
+                config.get("seeds") if len(seeds_text(seeds)) > limit // 2 else config["optimizers"],
+                f"the train job {dataset}/{init}/{reg} would need a command line of ~{size} bytes, over "
+                f"this system's limit of {limit} (half of MAX_ARG_STRLEN/ARG_MAX); use fewer seeds "
+                f"(or a count, passed as a range) or fewer optimizers per job",
+            )
 
 
 def _check_data_file(config: dict, name: str, seed: int) -> None:
@@ -330,5 +346,9 @@ def _check_football_mat(path: str) -> None:
     except (ValueError, TypeError, OSError) as err:
         raise SpecError("football_mat", path, str(err)) from None
     if split.n_features != 2 or split.n_classes != 2:
-        raise SpecError("football_mat", path, f"needs 2 features and 2 classes (the course's network "
-                        f"[2, 20, 3, 1]), has {split.n_features} features and {split.n_classes} classes")
+        raise SpecError(
+            "football_mat",
+            path,
+            f"needs 2 features and 2 classes (the course's network "
+            f"[2, 20, 3, 1]), has {split.n_features} features and {split.n_classes} classes",
+        )

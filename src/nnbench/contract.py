@@ -47,6 +47,8 @@ def blas() -> dict[str, str]:
 
     for lib in threadpool_info():
         if lib.get("user_api") == "blas":
-            return {"blas": f"{lib.get('internal_api', '?')} {lib.get('version') or '?'}",
-                    "blas_kernel": str(lib.get("architecture") or "unknown")}
+            return {
+                "blas": f"{lib.get('internal_api', '?')} {lib.get('version') or '?'}",
+                "blas_kernel": str(lib.get("architecture") or "unknown"),
+            }
     return {"blas": "unknown", "blas_kernel": "unknown"}

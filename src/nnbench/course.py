@@ -80,14 +80,20 @@ def verdict(row: dict) -> dict:
     from . import contract, stats
 
     rtol = PUBLISHED_RTOL.get(row["model"])
-    pairs = [(row[k], row[f"published_{k}"]) for k in ("train_accuracy", "test_accuracy", "difference")
-             if row.get(f"published_{k}") is not None]
+    pairs = [
+        (row[k], row[f"published_{k}"])
+        for k in ("train_accuracy", "test_accuracy", "difference")
+        if row.get(f"published_{k}") is not None
+    ]
     ran = [(ours, pub) for ours, pub in pairs if ours is not None]
     verdicts = [stats.reproduces(ours, pub, rtol=rtol) for ours, pub in ran]
-    return {**row, "published_rtol": rtol,
-            "deviation": max((abs(ours - pub) / abs(pub) for ours, pub in ran if pub), default=None),
-            "reproduced": all(verdicts) if pairs and len(ran) == len(pairs) else None,
-            "blas_kernel": contract.blas()["blas_kernel"]}
+    return {
+        **row,
+        "published_rtol": rtol,
+        "deviation": max((abs(ours - pub) / abs(pub) for ours, pub in ran if pub), default=None),
+        "reproduced": all(verdicts) if pairs and len(ran) == len(pairs) else None,
+        "blas_kernel": contract.blas()["blas_kernel"],
+    }
 
 
 def _as_run(X, y):
@@ -95,8 +101,21 @@ def _as_run(X, y):
     return np.asarray(X, dtype=np.float64)[None], np.asarray(y, dtype=np.int64).reshape(1, -1)
 
 
-def train_course_model(layers, initializer, X, y, *, lr, epochs, optimizer=None, schedule=None,
-                       batch_size=None, keep_prob=None, l2=0.0, streams=None):
+def train_course_model(
+    layers,
+    initializer,
+    X,
+    y,
+    *,
+    lr,
+    epochs,
+    optimizer=None,
+    schedule=None,
+    batch_size=None,
+    keep_prob=None,
+    l2=0.0,
+    streams=None,
+):
     """Train one course model (ReLU hidden layers, sigmoid output) with the course's seeds.
 
     Weights are drawn right after ``seed(3)``; the learning-rate decay lags one epoch as in the course
@@ -107,15 +126,31 @@ def train_course_model(layers, initializer, X, y, *, lr, epochs, optimizer=None,
     params = net.init_params(initializer, streams.init)
     schedule = schedule or Constant(lr)
     lagged = lambda epoch: schedule(max(epoch - 1, 0))  # noqa: E731  (the course decays after each epoch)
-    outcome = fit(net, params, X, targets(y, 1), optimizer=optimizer or SGD(), schedule=lagged,
-                  epochs=epochs, streams=streams, batch_size=batch_size)
+    outcome = fit(
+        net,
+        params,
+        X,
+        targets(y, 1),
+        optimizer=optimizer or SGD(),
+        schedule=lagged,
+        epochs=epochs,
+        streams=streams,
+        batch_size=batch_size,
+    )
     return net, params, outcome
 
 
 def _row(experiment, model, train_acc, test_acc=None, note=""):
     published = PUBLISHED.get(experiment, {}).get(model, (None, None))
-    return {"experiment": experiment, "model": model, "train_accuracy": train_acc, "test_accuracy": test_acc,
-            "published_train_accuracy": published[0], "published_test_accuracy": published[1], "note": note}
+    return {
+        "experiment": experiment,
+        "model": model,
+        "train_accuracy": train_acc,
+        "test_accuracy": test_acc,
+        "published_train_accuracy": published[0],
+        "published_test_accuracy": published[1],
+        "note": note,
+    }
 
 
 def circles_data():
@@ -131,12 +166,21 @@ def initialization() -> list[dict]:
     """[2, 10, 5, 1], full-batch GD, α = 0.01, 15,000 iterations; zeros vs randn·10 vs He after seed 3."""
     (X, y), (Xt, yt) = circles_data()
     rows = []
-    for model, init, comment in (("zeros", Zeros(), "fails to break symmetry"),
-                                 ("large random", Large(10.0), "too large weights"),
-                                 ("he", He(), "recommended method")):
+    for model, init, comment in (
+        ("zeros", Zeros(), "fails to break symmetry"),
+        ("large random", Large(10.0), "too large weights"),
+        ("he", He(), "recommended method"),
+    ):
         net, params, _ = train_course_model((2, 10, 5, 1), init, X, y, lr=0.01, epochs=15000)
-        rows.append(_row("initialization", model, float(evaluate(net, params, X, y)[0][0]),
-                         float(evaluate(net, params, Xt, yt)[0][0]), comment))
+        rows.append(
+            _row(
+                "initialization",
+                model,
+                float(evaluate(net, params, X, y)[0][0]),
+                float(evaluate(net, params, Xt, yt)[0][0]),
+                comment,
+            )
+        )
     return rows
 
 
@@ -154,17 +198,25 @@ def regularization(path=None) -> list[dict]:
     """[2, 20, 3, 1], W = randn/√n_in after seed 3, α = 0.3, 30,000 full-batch iterations:
     none; L2 with λ = 0.7; dropout with keep_prob 0.86 on both hidden layers, the mask re-seeded with 1
     at every step (the course's quirk)."""
-    models = (("no regularization", {}),
-              ("L2 regularization (lambda = 0.7)", {"l2": 0.7}),
-              ("dropout (keep_prob = 0.86)", {"keep_prob": (0.86, 0.86)}))
+    models = (
+        ("no regularization", {}),
+        ("L2 regularization (lambda = 0.7)", {"l2": 0.7}),
+        ("dropout (keep_prob = 0.86)", {"keep_prob": (0.86, 0.86)}),
+    )
     if not path:
         return [_row("regularization", model, None, None, REGULARIZATION_HELP) for model, _ in models]
     (X, y), (Xt, yt) = football_data(path)
     rows = []
     for model, options in models:
         net, params, _ = train_course_model((2, 20, 3, 1), Xavier(), X, y, lr=0.3, epochs=30000, **options)
-        rows.append(_row("regularization", model, float(evaluate(net, params, X, y)[0][0]),
-                         float(evaluate(net, params, Xt, yt)[0][0])))
+        rows.append(
+            _row(
+                "regularization",
+                model,
+                float(evaluate(net, params, X, y)[0][0]),
+                float(evaluate(net, params, Xt, yt)[0][0]),
+            )
+        )
     return rows
 
 
@@ -194,13 +246,23 @@ def gradient_checking() -> list[dict]:
     checks = (
         ("correct backward pass", {"cost": course_cost}, "correct (< 1e-7)"),
         ("planted bugs (dW2 x 2, db1 with 4/m)", {"cost": course_cost, "grads": bugged}, "mistake caught (> 2e-7)"),
-        ("correct backward pass, the suite's stable cost", {}, "the cost from the logits: the two-sided "
-         "differences lose less to rounding than the course's log(σ(z)), so the difference is smaller"),
+        (
+            "correct backward pass, the suite's stable cost",
+            {},
+            "the cost from the logits: the two-sided "
+            "differences lose less to rounding than the course's log(σ(z)), so the difference is smaller",
+        ),
     )
-    return [{"experiment": "gradient-checking", "model": model,
-             "difference": check_network(net, params, X, Y, **options),
-             "published_difference": PUBLISHED["gradient-checking"].get(model), "note": note}
-            for model, options, note in checks]
+    return [
+        {
+            "experiment": "gradient-checking",
+            "model": model,
+            "difference": check_network(net, params, X, Y, **options),
+            "published_difference": PUBLISHED["gradient-checking"].get(model),
+            "note": note,
+        }
+        for model, options, note in checks
+    ]
 
 
 def moons_data():
@@ -229,12 +291,24 @@ def optimization() -> list[dict]:
     X, y = moons_data()
     rows = []
     for model, optimizer, schedule in OPTIMIZATION_RUNS:
-        net, params, outcome = train_course_model((2, 5, 2, 1), He(), X, y, lr=schedule.lr0, epochs=5000,
-                                                  optimizer=optimizer, schedule=schedule, batch_size=64)
+        net, params, outcome = train_course_model(
+            (2, 5, 2, 1),
+            He(),
+            X,
+            y,
+            lr=schedule.lr0,
+            epochs=5000,
+            optimizer=optimizer,
+            schedule=schedule,
+            batch_size=64,
+        )
         costs = outcome.curve[0, ::1000]
         same = np.array_equal(np.round(costs, 6), PUBLISHED_COSTS[model])
-        note = ("epoch costs at 0, 1000, ..., 4000 equal the course's printed ones: " if same else
-                "epoch costs at 0, 1000, ..., 4000 DIFFER from the course's: ") + ", ".join(f"{c:.6f}" for c in costs)
+        note = (
+            "epoch costs at 0, 1000, ..., 4000 equal the course's printed ones: "
+            if same
+            else "epoch costs at 0, 1000, ..., 4000 DIFFER from the course's: "
+        ) + ", ".join(f"{c:.6f}" for c in costs)
         rows.append(_row("optimization", model, float(evaluate(net, params, X, y)[0][0]), None, note))
     return rows
 

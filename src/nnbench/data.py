@@ -72,8 +72,8 @@ class Raw(NamedTuple):
 @dataclass(frozen=True)
 class DatasetInfo:
     loader: Callable[[dict], Raw]  # validated options (defaults filled) -> Raw
-    defaults: dict                 # every option the data set accepts, with its default
-    two_d: bool                    # 2 features: decision boundaries can be drawn
+    defaults: dict  # every option the data set accepts, with its default
+    two_d: bool  # 2 features: decision boundaries can be drawn
     description: str
 
 
@@ -181,16 +181,21 @@ def _read_csv(path: str, label_column: int | str) -> Raw:
             delimiter = csv.Sniffer().sniff(text[:65536], delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-        rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text), delimiter=delimiter)
-                if any(c.strip() for c in r)]
+        rows = [
+            [c.strip() for c in r]
+            for r in csv.reader(io.StringIO(text), delimiter=delimiter)
+            if any(c.strip() for c in r)
+        ]
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise ValueError(f"data file {path!r} is not a readable CSV file: {e}") from None
     if not rows:
         raise ValueError(f"data file {path!r} is empty")
     width = len(rows[0])
     if width < 2:
-        raise ValueError(f"data file {path!r} needs at least 2 columns (features and a label), has {width} "
-                         f"(separated by {delimiter!r}; the delimiter may be a comma, semicolon, tab or '|')")
+        raise ValueError(
+            f"data file {path!r} needs at least 2 columns (features and a label), has {width} "
+            f"(separated by {delimiter!r}; the delimiter may be a comma, semicolon, tab or '|')"
+        )
     for i, r in enumerate(rows):
         if len(r) != width:
             raise ValueError(f"data file {path!r}: row {i + 1} has {len(r)} columns, the first row has {width}")
@@ -236,6 +241,7 @@ def _read_arrays(path: str, arrays: Mapping[str, Any]) -> Raw:
     ``X_test``/``y_test`` are the test set; ``Xval``/``yval`` are the test set when there is no
     ``X_test`` (the course's layout), and the validation set otherwise.
     """
+
     def get(key):
         a = arrays.get(key)
         return None if a is None else np.asarray(a.toarray() if hasattr(a, "toarray") else a)
@@ -309,17 +315,27 @@ _SYNTH = {"n_samples": 400, "noise": 0.2, "data_seed": 0, **_COMMON, "standardiz
 _REAL = {**_COMMON, "standardize": True}
 
 DATASETS: dict[str, DatasetInfo] = {
-    "circles": DatasetInfo(_circles, {**_SYNTH, "noise": 0.05, "factor": 0.8}, True,
-                           "two concentric circles (sklearn)"),
+    "circles": DatasetInfo(
+        _circles, {**_SYNTH, "noise": 0.05, "factor": 0.8}, True, "two concentric circles (sklearn)"
+    ),
     "moons": DatasetInfo(_moons, dict(_SYNTH), True, "two interleaving half moons (sklearn)"),
-    "spirals": DatasetInfo(_spirals, {**_SYNTH, "noise": 0.05, "arms": 2, "turns": 1.5}, True,
-                           "K interleaved spiral arms, one class per arm"),
+    "spirals": DatasetInfo(
+        _spirals,
+        {**_SYNTH, "noise": 0.05, "arms": 2, "turns": 1.5},
+        True,
+        "K interleaved spiral arms, one class per arm",
+    ),
     "flower": DatasetInfo(_flower, dict(_SYNTH), True, "the course's planar flower, two classes of petals"),
     "digits": DatasetInfo(_digits, dict(_REAL), False, "8x8 hand-written digits, 64 features, 10 classes (sklearn)"),
-    "breast_cancer": DatasetInfo(_breast_cancer, dict(_REAL), False,
-                                 "Wisconsin breast cancer, 30 features, 2 classes (sklearn)"),
-    "file": DatasetInfo(_file, {"path": None, "label_column": -1, **_REAL}, False,
-                        "your own .csv, .npz or course-layout .mat file (option path)"),
+    "breast_cancer": DatasetInfo(
+        _breast_cancer, dict(_REAL), False, "Wisconsin breast cancer, 30 features, 2 classes (sklearn)"
+    ),
+    "file": DatasetInfo(
+        _file,
+        {"path": None, "label_column": -1, **_REAL},
+        False,
+        "your own .csv, .npz or course-layout .mat file (option path)",
+    ),
 }
 
 
@@ -331,6 +347,7 @@ def _integer(lo: int, hi: int | None = None):
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < lo or (hi is not None and v > hi):
             raise ValueError(f"must be an integer >= {lo}" + (f" and <= {hi}" if hi is not None else ""))
         return int(v)
+
     return check
 
 
@@ -341,6 +358,7 @@ def _real(lo: float, hi: float | None = None, lo_open: bool = False, hi_open: bo
         if not ok:
             raise ValueError(f"must be {what}")
         return float(v)
+
     return check
 
 
@@ -411,14 +429,19 @@ def check_options(name: str, options: Mapping | None = None) -> dict:
         except ValueError as e:
             raise ValueError(f"data set {name!r}: option {key!r} = {value!r} {e}") from None
     if out["test_fraction"] + out["val_fraction"] >= 1:
-        raise ValueError(f"data set {name!r}: test_fraction + val_fraction = "
-                         f"{out['test_fraction']} + {out['val_fraction']} must be < 1")
+        raise ValueError(
+            f"data set {name!r}: test_fraction + val_fraction = "
+            f"{out['test_fraction']} + {out['val_fraction']} must be < 1"
+        )
     if "arms" in out and out["n_samples"] < 2 * out["arms"]:
-        raise ValueError(f"data set {name!r}: option 'n_samples' = {out['n_samples']} "
-                         f"must be >= 2 * arms = {2 * out['arms']}")
+        raise ValueError(
+            f"data set {name!r}: option 'n_samples' = {out['n_samples']} must be >= 2 * arms = {2 * out['arms']}"
+        )
     if "path" in out and out["label_column"] != -1 and Path(out["path"]).suffix.lower() != ".csv":
-        raise ValueError(f"data set {name!r}: option 'label_column' = {out['label_column']!r} "
-                         f"applies to .csv files only, not {out['path']!r}")
+        raise ValueError(
+            f"data set {name!r}: option 'label_column' = {out['label_column']!r} "
+            f"applies to .csv files only, not {out['path']!r}"
+        )
     if "path" in out and not Path(out["path"]).exists():  # caught with the spec, before any work
         raise FileNotFoundError(f"data file {out['path']!r} does not exist")
     return out
@@ -438,8 +461,10 @@ def _checked(where: str, X, y) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{where}: y must be a vector of labels, has shape {y.shape}")
     y = y.reshape(-1)
     if X.shape[0] != y.size:
-        raise ValueError(f"{where}: X has {X.shape[0]} samples (rows) but y has {y.size} labels "
-                         "(files are samples-first: X is (m, n_features))")
+        raise ValueError(
+            f"{where}: X has {X.shape[0]} samples (rows) but y has {y.size} labels "
+            "(files are samples-first: X is (m, n_features))"
+        )
     if X.shape[0] == 0:
         raise ValueError(f"{where}: no samples")
     if not np.isfinite(X).all():
@@ -475,8 +500,7 @@ SPLIT_OPTIONS = ("test_fraction", "val_fraction", "standardize")  # options that
 
 def _points_key(name: str, options: Mapping) -> str:
     """What determines a data set's points: its name and every option but the split ones."""
-    return json.dumps({"dataset": name, **{k: v for k, v in options.items() if k not in SPLIT_OPTIONS}},
-                      sort_keys=True)
+    return json.dumps({"dataset": name, **{k: v for k, v in options.items() if k not in SPLIT_OPTIONS}}, sort_keys=True)
 
 
 def save_points(path, name: str, options: Mapping | None) -> None:
@@ -501,8 +525,7 @@ def read_points(path, name: str, options: Mapping | None) -> Raw:
     arrays = read_points_file(path)
     key = str(arrays.pop("_key", ""))
     if key != _points_key(name, o):
-        raise ResultFileError(path, f"holds {key or 'unknown points'}, not {_points_key(name, o)}",
-                              remake_fix(path))
+        raise ResultFileError(path, f"holds {key or 'unknown points'}, not {_points_key(name, o)}", remake_fix(path))
     if "feature_names" in arrays:
         arrays["feature_names"] = tuple(arrays["feature_names"].tolist())
     try:
@@ -528,8 +551,9 @@ def load(name: str, options: Mapping | None, rng: np.random.Generator, points: R
         if X is not None:
             parts[part] = _checked(f"{where} ({part} arrays)", X, y)
     if len({X.shape[1] for X, _ in parts.values()}) > 1:
-        raise ValueError(f"{where}: parts have different numbers of features "
-                         f"{ {k: X.shape[1] for k, (X, _) in parts.items()} }")
+        raise ValueError(
+            f"{where}: parts have different numbers of features { {k: X.shape[1] for k, (X, _) in parts.items()} }"
+        )
     codes, classes = _encode(where, [y for _, y in parts.values()])
     parts = {k: (X, c) for (k, (X, _)), c in zip(parts.items(), codes)}
 
@@ -540,9 +564,9 @@ def load(name: str, options: Mapping | None, rng: np.random.Generator, points: R
     if m - n_test - n_val < 1:
         raise ValueError(f"{where}: {m} samples leave no training samples after the test/validation split")
     perm = rng.permutation(m)
-    for part, idx in (("test", perm[:n_test]), ("val", perm[n_test:n_test + n_val])):
+    for part, idx in (("test", perm[:n_test]), ("val", perm[n_test : n_test + n_val])):
         parts.setdefault(part, (X[idx], y[idx]))
-    parts["train"] = (X[perm[n_test + n_val:]], y[perm[n_test + n_val:]])
+    parts["train"] = (X[perm[n_test + n_val :]], y[perm[n_test + n_val :]])
 
     if o["standardize"]:
         mu, sd = parts["train"][0].mean(axis=0), parts["train"][0].std(axis=0)

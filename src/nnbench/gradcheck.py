@@ -56,6 +56,7 @@ def check_network(net, params, X, Y, *, masks=None, eps: float = EPSILON, grads=
     params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
 
     if cost is None:
+
         def cost(p):
             return float(net.cost(p, X, Y, train=train, masks=masks)[0])
 

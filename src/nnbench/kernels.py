@@ -45,8 +45,15 @@ def _jit(fn):
 def _layout(meta):
     """meta (int64): [L, activation code, softmax?, sizes n_0..n_L, W offsets 1..L, b offsets 1..L, rows 0..L]."""
     L = meta[0]
-    return (L, meta[1], meta[2], meta[3:4 + L], meta[4 + L:4 + 2 * L], meta[4 + 2 * L:4 + 3 * L],
-            meta[4 + 3 * L:5 + 4 * L])
+    return (
+        L,
+        meta[1],
+        meta[2],
+        meta[3 : 4 + L],
+        meta[4 + L : 4 + 2 * L],
+        meta[4 + 2 * L : 4 + 3 * L],
+        meta[4 + 3 * L : 5 + 4 * L],
+    )
 
 
 @_jit
@@ -204,9 +211,18 @@ class CompiledStep:  # a trainer.TrainingStep
             raise ValueError("engine 'numba' does not support batch norm; use engine 'numpy'")
         L, sizes, offsets = net.n_layers, net.sizes, net.offsets()
         rows = np.cumsum((0,) + sizes)[:-1]  # first work row of layers 0..L
-        self.meta = np.array([L, ACTIVATION_CODES[net.activation], net.output == "softmax", *sizes,
-                              *(offsets[f"W{l}"] for l in range(1, L + 1)),
-                              *(offsets[f"b{l}"] for l in range(1, L + 1)), *rows], dtype=np.int64)
+        self.meta = np.array(
+            [
+                L,
+                ACTIVATION_CODES[net.activation],
+                net.output == "softmax",
+                *sizes,
+                *(offsets[f"W{l}"] for l in range(1, L + 1)),
+                *(offsets[f"b{l}"] for l in range(1, L + 1)),
+                *rows,
+            ],
+            dtype=np.int64,
+        )
         self.fmeta = np.array([net.l2, 1.0, *net.keep_prob], dtype=np.float64)
         self.sizes = sizes
         # per run: three rows more for the softmax's per-example max, sum and dot (in the unused G rows)
@@ -226,8 +242,21 @@ class CompiledStep:  # a trainer.TrainingStep
             o, m = self.output_row, hi - lo
             z, e, log1p_e = self.work[:, 0, o, :m], self.work[:, 1, o, :m], self.work[:, 1, o + 1, :m]
             np.log1p(exp_neg_abs(z, out=e), out=log1p_e)  # the loss's terms, as losses.py computes them
-        _backward(params.flat, grads.flat, Y, lo, hi, masks, use_masks, self.meta, self.fmeta, self.work, loss,
-                  loss if penalty is None else penalty, penalty is not None)
+        _backward(
+            params.flat,
+            grads.flat,
+            Y,
+            lo,
+            hi,
+            masks,
+            use_masks,
+            self.meta,
+            self.fmeta,
+            self.work,
+            loss,
+            loss if penalty is None else penalty,
+            penalty is not None,
+        )
 
 
 def _aligned_zeros(shape) -> np.ndarray:
@@ -237,7 +266,7 @@ def _aligned_zeros(shape) -> np.ndarray:
     size = int(np.prod(shape))
     raw = np.zeros(size + 8)
     start = (-raw.ctypes.data % 64) // 8
-    return raw[start:start + size].reshape(shape)
+    return raw[start : start + size].reshape(shape)
 
 
 def pack_masks(sizes, masks) -> np.ndarray | None:
@@ -250,6 +279,6 @@ def pack_masks(sizes, masks) -> np.ndarray | None:
     row = sizes[0]
     for l, d in enumerate(masks, start=1):
         if d is not None:
-            out[:, row:row + sizes[l]] = d
+            out[:, row : row + sizes[l]] = d
         row += sizes[l]
     return out

@@ -107,9 +107,14 @@ def read_manifest(path) -> dict:
         raise ResultFileError(path, f"not an nnbench manifest (schema {schema!r})", fix)
     files = manifest.get("files")
     ok = isinstance(files, list) and all(
-        isinstance(f, dict) and isinstance(f.get("path"), str) and f["path"] and _is_int(f.get("bytes"))
-        and isinstance(f.get("sha256"), str) and (isinstance(f.get("digest"), str) or "digest" not in f)
-        for f in files)
+        isinstance(f, dict)
+        and isinstance(f.get("path"), str)
+        and f["path"]
+        and _is_int(f.get("bytes"))
+        and isinstance(f.get("sha256"), str)
+        and (isinstance(f.get("digest"), str) or "digest" not in f)
+        for f in files
+    )
     if not ok:
         raise ResultFileError(path, "'files' must be a list of {path, bytes, sha256[, digest]} entries", fix)
     if any(Path(f["path"]).is_absolute() or ".." in Path(f["path"]).parts for f in files):
@@ -124,8 +129,9 @@ def _is_int(value) -> bool:
 def main(argv=None) -> int:
     from .io import write_json_atomic
 
-    parser = argparse.ArgumentParser(prog="nnbench manifest", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="nnbench manifest", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--root", default="results", help="the folder to list (default: results)")
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--out", help="where to write the manifest (JSON, atomically)")

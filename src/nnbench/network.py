@@ -111,8 +111,9 @@ class Network:
         would cost a few operations per array."""
         shapes, offsets = self.shapes(), self.offsets()
         flat = np.zeros((runs, sum(a * b for a, b in shapes.values())))
-        return Params({k: flat[:, offsets[k]:offsets[k] + a * b].reshape(runs, a, b) for k, (a, b) in shapes.items()},
-                      flat)
+        return Params(
+            {k: flat[:, offsets[k] : offsets[k] + a * b].reshape(runs, a, b) for k, (a, b) in shapes.items()}, flat
+        )
 
     def groups(self, flat: np.ndarray, mask: Mapping[str, bool] | None = None) -> dict[str, np.ndarray]:
         """The buffer of :meth:`allocate` as the fewest views an optimizer needs: ``{"all": flat}`` without a

@@ -43,8 +43,9 @@ class Optimizer(Protocol):
 
     def init(self, params: Mapping[str, np.ndarray], mask: Mapping[str, bool] | None = None) -> dict: ...
 
-    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray], state: dict,
-               lr: float) -> None: ...
+    def update(
+        self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray], state: dict, lr: float
+    ) -> None: ...
 
 
 def weights_only(roles: Mapping[str, str]) -> dict[str, bool]:

@@ -33,15 +33,25 @@ def make(registry: Mapping[str, type], kind: str, name: str, options: Mapping[st
     for key, value in options.items():
         if key not in fields:
             known = ", ".join(sorted(fields)) or "none"
-            raise SpecError(f"{kind}_options.{key}", value, f"{kind} {name!r} has no option {key!r}; its options: {known}")
+            raise SpecError(
+                f"{kind}_options.{key}", value, f"{kind} {name!r} has no option {key!r}; its options: {known}"
+            )
     try:
         return cls(**options)
     except SpecError as err:
         raise SpecError(f"{kind}_options.{err.field}", err.value, err.reason) from None
 
 
-def check_number(field: str, value: Any, *, low: float | None = None, high: float | None = None,
-                 low_open: bool = False, high_open: bool = False, integer: bool = False) -> None:
+def check_number(
+    field: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+) -> None:
     """Raise :class:`SpecError` unless ``value`` is a real number (an integer if asked) in the given range."""
     ok_type = isinstance(value, numbers.Integral if integer else numbers.Real)
     if isinstance(value, bool) or not ok_type:

@@ -54,8 +54,10 @@ class ResultFileError(ValueError):
 
 def remake_fix(path) -> str:
     """The one command that re-makes a workflow file: the user's snakemake command plus ``--forcerun``."""
-    return (f"re-make it by adding `--forcerun {Path(path).as_posix()}` to your snakemake command "
-            f"(e.g. snakemake --cores 8 --forcerun {Path(path).as_posix()})")
+    return (
+        f"re-make it by adding `--forcerun {Path(path).as_posix()}` to your snakemake command "
+        f"(e.g. snakemake --cores 8 --forcerun {Path(path).as_posix()})"
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -74,8 +76,12 @@ def cell_digest(record: Mapping) -> str:
 
 def cell_record(cell: Mapping | None, config_hash: str, runs: Sequence[Mapping]) -> dict:
     """The record a training job writes for one cell (contract 2), with its content digest."""
-    record = {"schema": CELL_SCHEMA, "cell": dict(cell) if cell is not None else None,
-              "config_hash": config_hash, "runs": list(runs)}
+    record = {
+        "schema": CELL_SCHEMA,
+        "cell": dict(cell) if cell is not None else None,
+        "config_hash": config_hash,
+        "runs": list(runs),
+    }
     record["digest"] = cell_digest(record)
     return record
 
@@ -138,8 +144,14 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
-def read_cell(path, *, expect: Mapping | None = None, config_hash: str | None = None,
-              seeds: Sequence[int] | None = None, from_path: bool = False) -> dict:
+def read_cell(
+    path,
+    *,
+    expect: Mapping | None = None,
+    config_hash: str | None = None,
+    seeds: Sequence[int] | None = None,
+    from_path: bool = False,
+) -> dict:
     """One cell file, verified (see the module docstring), as its record.
 
     ``expect``: the labels the cell must carry (e.g. from ``--cell``); ``from_path``: the cell must be the one
@@ -165,12 +177,17 @@ def read_cell(path, *, expect: Mapping | None = None, config_hash: str | None = 
         raise ResultFileError(path, "is not a cell record (a JSON object)", fix)
     schema = record.get("schema")
     if schema != CELL_SCHEMA:
-        raise ResultFileError(path, f"schema is {schema!r}, expected {CELL_SCHEMA!r} (written by another "
-                              f"version of nnbench, or not a cell file)", fix)
+        raise ResultFileError(
+            path,
+            f"schema is {schema!r}, expected {CELL_SCHEMA!r} (written by another "
+            f"version of nnbench, or not a cell file)",
+            fix,
+        )
     digest = record.get("digest")
     if not isinstance(digest, str) or digest != cell_digest(record):
-        raise ResultFileError(path, "content does not match its digest (edited or damaged after the training "
-                              "job wrote it)", fix)
+        raise ResultFileError(
+            path, "content does not match its digest (edited or damaged after the training job wrote it)", fix
+        )
     cell = record.get("cell")
     if cell is not None and (not isinstance(cell, dict) or not all(isinstance(cell.get(k, ""), str) for k in cell)):
         raise ResultFileError(path, f"cell {cell!r} is not a mapping of names", fix)
@@ -179,11 +196,16 @@ def read_cell(path, *, expect: Mapping | None = None, config_hash: str | None = 
         have = {k: (cell or {}).get(k) for k in wanted}
         if have != wanted:
             shown = ", ".join(f"{k}={v}" for k, v in have.items())
-            raise ResultFileError(path, f"holds the cell {shown}, not {', '.join(f'{k}={v}' for k, v in wanted.items())}"
-                                  " (a copied or misplaced file)", fix)
+            raise ResultFileError(
+                path,
+                f"holds the cell {shown}, not {', '.join(f'{k}={v}' for k, v in wanted.items())}"
+                " (a copied or misplaced file)",
+                fix,
+            )
     if config_hash is not None and record.get("config_hash") != config_hash:
-        raise ResultFileError(path, "was made from another config (its config_hash is not the hash of this "
-                              "cell's resolved spec)", fix)
+        raise ResultFileError(
+            path, "was made from another config (its config_hash is not the hash of this cell's resolved spec)", fix
+        )
     runs = record.get("runs")
     if not isinstance(runs, list) or not runs:
         raise ResultFileError(path, "holds no runs", fix)
@@ -208,9 +230,11 @@ def read_cells(paths: Iterable, **kwargs) -> list[dict]:
         cell = record.get("cell")
         key = tuple(sorted(cell.items())) if cell else None
         if key is not None and key in seen:
-            raise ResultFileError(path, f"holds the same cell as {seen[key]} "
-                                  f"({', '.join(f'{k}={v}' for k, v in cell.items())})",
-                                  "give each cell once; delete the copy")
+            raise ResultFileError(
+                path,
+                f"holds the same cell as {seen[key]} ({', '.join(f'{k}={v}' for k, v in cell.items())})",
+                "give each cell once; delete the copy",
+            )
         seen[key] = str(path)
         records.append(record)
     return records
@@ -222,8 +246,9 @@ def cell_labels(text: str) -> dict:
     for item in text.split(","):
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise ValueError(f"--cell {text!r}: expected NAME=VALUE,NAME=VALUE,... (e.g. "
-                             f"dataset=circles,init=he,reg=none,opt=adam)")
+            raise ValueError(
+                f"--cell {text!r}: expected NAME=VALUE,NAME=VALUE,... (e.g. dataset=circles,init=he,reg=none,opt=adam)"
+            )
         if key in labels:
             raise ValueError(f"--cell {text!r}: {key!r} given twice")
         labels[key.strip()] = value.strip()
@@ -279,4 +304,3 @@ def read_table(path, columns: Mapping[str, str], *, fix: str | None = None):
         else:
             df[col] = df[col].fillna("")
     return df
-

@@ -110,8 +110,13 @@ class RunSpec:
         classes: one sigmoid output unit for two classes, a softmax over ``n_classes`` otherwise."""
         from .network import Network
 
-        return Network(sizes=(n_features, *self.hidden, 1 if n_classes == 2 else n_classes),
-                       activation=self.activation, keep_prob=self.keep_probs, batchnorm=self.batchnorm, l2=self.l2)
+        return Network(
+            sizes=(n_features, *self.hidden, 1 if n_classes == 2 else n_classes),
+            activation=self.activation,
+            keep_prob=self.keep_probs,
+            batchnorm=self.batchnorm,
+            l2=self.l2,
+        )
 
     def build_initializer(self):
         return make(INITIALIZERS, "init", self.init, self.init_options)

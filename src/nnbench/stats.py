@@ -176,8 +176,9 @@ def rank_cells(
 # main effects
 
 
-def main_effects(summary: pd.DataFrame, dataset: str, axes: Sequence[str] = AXES,
-                 orders: dict[str, Sequence[str]] | None = None) -> pd.DataFrame:
+def main_effects(
+    summary: pd.DataFrame, dataset: str, axes: Sequence[str] = AXES, orders: dict[str, Sequence[str]] | None = None
+) -> pd.DataFrame:
     """Marginal mean test (and train) accuracy per level of each axis for one data set (``EFFECT_COLUMNS``).
 
     ``orders`` gives the level order of an axis (default: order of appearance); ``rank`` 1 = best level.

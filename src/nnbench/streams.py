@@ -19,7 +19,9 @@ class Streams:
 
     def __init__(self, seeds):
         self.seeds = [int(s) for s in seeds]
-        per_run = [[np.random.default_rng(c) for c in np.random.SeedSequence(s).spawn(len(PURPOSES))] for s in self.seeds]
+        per_run = [
+            [np.random.default_rng(c) for c in np.random.SeedSequence(s).spawn(len(PURPOSES))] for s in self.seeds
+        ]
         for i, purpose in enumerate(PURPOSES):
             setattr(self, purpose, [gens[i] for gens in per_run])
 

@@ -132,8 +132,9 @@ def cell_rows(record: Mapping) -> list[dict]:
     return rows
 
 
-def read_runs(paths: Iterable[str | os.PathLike], config: Mapping | None = None,
-              from_path: bool = False) -> pd.DataFrame:
+def read_runs(
+    paths: Iterable[str | os.PathLike], config: Mapping | None = None, from_path: bool = False
+) -> pd.DataFrame:
     """Cell files -> runs DataFrame (one row per run, file order; ``RUN_COLUMNS`` + ``layers``).
 
     Every file is verified first (:func:`nnbench.results.read_cell`: digest, cell identity, one run per seed,
@@ -146,8 +147,9 @@ def read_runs(paths: Iterable[str | os.PathLike], config: Mapping | None = None,
     records = read_cells(paths, from_path=from_path)
     for path, record in zip(paths, records):
         if not isinstance(record.get("cell"), dict) or any(k not in record["cell"] for k in CELL_KEYS):
-            raise ResultFileError(path, f"'cell' must name {', '.join(CELL_KEYS)}",
-                                  "give the cell files the workflow writes")
+            raise ResultFileError(
+                path, f"'cell' must name {', '.join(CELL_KEYS)}", "give the cell files the workflow writes"
+            )
         if config is not None:
             _check_against_config(path, record, config)
     rows = [row for record in records for row in cell_rows(record)]
@@ -168,8 +170,11 @@ def _check_against_config(path, record: Mapping, config: Mapping) -> None:
     cell = record["cell"]
     expected = cell_spec_hash(config, *(cell[k] for k in CELL_KEYS))
     if record.get("config_hash") != expected:
-        raise ResultFileError(path, "was made from another config (its config_hash is not the hash of this "
-                              "cell's resolved spec)", remake_fix(path))
+        raise ResultFileError(
+            path,
+            "was made from another config (its config_hash is not the hash of this cell's resolved spec)",
+            remake_fix(path),
+        )
     have, want = sorted(r["seed"] for r in record["runs"]), sorted(seed_list(config))
     if have != want:
         raise ResultFileError(path, f"holds seeds {have}, the config asks for {want}", remake_fix(path))
@@ -241,10 +246,14 @@ def summarize(runs: pd.DataFrame, chance: Mapping[str, float] | None = None) -> 
                 "runs": len(group),
                 "ok": len(ok),
                 "diverged": int((group["status"] == "diverged").sum()),
-                "train_mean": train[0], "train_std": train[1],
-                "train_ci_low": train[2], "train_ci_high": train[3],
-                "test_mean": test[0], "test_std": test[1],
-                "test_ci_low": test[2], "test_ci_high": test[3],
+                "train_mean": train[0],
+                "train_std": train[1],
+                "train_ci_low": train[2],
+                "train_ci_high": train[3],
+                "test_mean": test[0],
+                "test_std": test[1],
+                "test_ci_low": test[2],
+                "test_ci_high": test[3],
                 "gap_mean": train[0] - test[0],
                 "layers": group["layers"].iloc[0],
             }  # fmt: skip
@@ -326,9 +335,7 @@ def parse_layouts(specs: Iterable[str]) -> dict[str, list[str]]:
     return layouts
 
 
-def read_benchmarks(
-    bench_dir: str | os.PathLike, layouts: Mapping[str, Sequence[str]] | None = None
-) -> pd.DataFrame:
+def read_benchmarks(bench_dir: str | os.PathLike, layouts: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
     """Every ``{bench_dir}/{rule}/{w1}/.../{wk}.tsv`` -> one row with ``rule``, ``wildcards`` first.
 
     ``layouts`` maps a rule to its wildcard names in path order; ``wildcards`` is then
@@ -399,8 +406,11 @@ def build_parser() -> argparse.ArgumentParser:
         "when given, only the rules named are gathered",
     )  # fmt: skip
     p.add_argument("--chance", type=_chance_option, action="append", default=[], metavar="NAME=RATE")
-    p.add_argument("--config-json", help="the config as run (JSON file or inline object): every cell file's "
-                   "config hash and seeds are checked against it")
+    p.add_argument(
+        "--config-json",
+        help="the config as run (JSON file or inline object): every cell file's "
+        "config hash and seeds are checked against it",
+    )
     return p
 
 

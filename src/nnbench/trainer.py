@@ -53,9 +53,21 @@ def numba_installed() -> bool:
 DIVERGENCE_CHECK_EVERY = 50  # epochs between two looks at the costs (a look is a few NumPy calls)
 
 
-def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, schedule, epochs: int,
-        streams, batch_size: int | None = None, bn_state: dict | None = None, curve_every: int = 1,
-        engine: str = "numpy") -> FitOutcome:
+def fit(
+    net: Network,
+    params: dict,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    optimizer,
+    schedule,
+    epochs: int,
+    streams,
+    batch_size: int | None = None,
+    bn_state: dict | None = None,
+    curve_every: int = 1,
+    engine: str = "numpy",
+) -> FitOutcome:
     """Train ``params`` in place on X (R, n_0, m), Y (R, n_L, m) for ``epochs`` epochs.
 
     Full batch (``batch_size`` None or ≥ m): no shuffling. Mini-batch: each epoch, each run's shuffle
@@ -94,8 +106,18 @@ def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, 
             masks = step.masks(streams.dropout_masks(net.dropout_shapes(runs, m))) if dropout else None
             epoch_loss = loss[epoch]
             for lo, hi in bounds:
-                step(params, grads, Xe, Ye, lo, hi, masks, epoch_loss,
-                     penalty[epoch] if penalty is not None and hi == m else None, m)
+                step(
+                    params,
+                    grads,
+                    Xe,
+                    Ye,
+                    lo,
+                    hi,
+                    masks,
+                    epoch_loss,
+                    penalty[epoch] if penalty is not None and hi == m else None,
+                    m,
+                )
                 optimizer.update(theta_groups, grad_groups, state, lr)
             if epoch + 1 - looked == DIVERGENCE_CHECK_EVERY or epoch + 1 == epochs:
                 _mark_diverged(_costs(loss, penalty, m, looked, epoch + 1), looked, diverged_epoch)
@@ -106,8 +128,11 @@ def fit(net: Network, params: dict, X: np.ndarray, Y: np.ndarray, *, optimizer, 
         diverged_epoch[(diverged_epoch < 0) & ~finite] = epoch
     for key, value in params.items():  # hand the trained values back in the caller's arrays
         caller[key][...] = value
-    return FitOutcome(_curve(_costs(loss, penalty, m, 0, looked), diverged_epoch, epochs, curve_every),
-                      diverged_epoch, np.where(diverged_epoch >= 0, diverged_epoch + 1, looked))
+    return FitOutcome(
+        _curve(_costs(loss, penalty, m, 0, looked), diverged_epoch, epochs, curve_every),
+        diverged_epoch,
+        np.where(diverged_epoch >= 0, diverged_epoch + 1, looked),
+    )
 
 
 class TrainingStep(Protocol):
@@ -120,8 +145,19 @@ class TrainingStep(Protocol):
 
     def masks(self, masks: list | None): ...
 
-    def __call__(self, params: Params, grads: Params, X: np.ndarray, Y: np.ndarray, lo: int, hi: int, masks,
-                 loss: np.ndarray, penalty: np.ndarray | None, n_train: int) -> None: ...
+    def __call__(
+        self,
+        params: Params,
+        grads: Params,
+        X: np.ndarray,
+        Y: np.ndarray,
+        lo: int,
+        hi: int,
+        masks,
+        loss: np.ndarray,
+        penalty: np.ndarray | None,
+        n_train: int,
+    ) -> None: ...
 
 
 class _NumpyStep:
@@ -181,8 +217,9 @@ def _curve(cost, diverged_epoch, epochs, every):
     curve = np.full((cost.shape[1], -(-epochs // every)), np.nan)
     kept = cost[::every].T
     recorded = np.arange(kept.shape[1]) * every
-    curve[:, :kept.shape[1]] = np.where((diverged_epoch[:, None] < 0) | (recorded < diverged_epoch[:, None]),
-                                        kept, np.nan)
+    curve[:, : kept.shape[1]] = np.where(
+        (diverged_epoch[:, None] < 0) | (recorded < diverged_epoch[:, None]), kept, np.nan
+    )
     return curve
 
 
@@ -240,9 +277,20 @@ def run(spec, seeds=None, points=None) -> list[dict]:
     params = net.init_params(spec.build_initializer(), streams.init)
     bn_state = net.init_bn_state(len(seeds))
     start = time.perf_counter()
-    outcome = fit(net, params, X, targets(y, net.sizes[-1]), optimizer=spec.build_optimizer(),
-                  schedule=spec.build_schedule(), epochs=spec.epochs, streams=streams,
-                  batch_size=spec.batch_size, bn_state=bn_state, curve_every=spec.curve_every, engine=spec.engine)
+    outcome = fit(
+        net,
+        params,
+        X,
+        targets(y, net.sizes[-1]),
+        optimizer=spec.build_optimizer(),
+        schedule=spec.build_schedule(),
+        epochs=spec.epochs,
+        streams=streams,
+        batch_size=spec.batch_size,
+        bn_state=bn_state,
+        curve_every=spec.curve_every,
+        engine=spec.engine,
+    )
     seconds = (time.perf_counter() - start) / len(seeds)
     m = X.shape[-1]
     scores = {"train": evaluate(net, params, X, y, bn_state, n_train=m)}
@@ -257,21 +305,26 @@ def run(spec, seeds=None, points=None) -> list[dict]:
         ok = bool(outcome.ok[r])
         score = lambda part, i: _number(scores[part][i][r]) if ok and part in scores else None  # noqa: E731
         curve = outcome.curve[r, : -(-int(outcome.epochs_run[r]) // spec.curve_every)]
-        results.append({
-            "schema": "nnbench.result/1",
-            "spec": spec.replace(seed=seed).to_dict(),
-            "seed": seed,
-            "status": "ok" if ok else "diverged",
-            "diverged_epoch": None if ok else int(outcome.diverged_epoch[r]),
-            "epochs_run": int(outcome.epochs_run[r]),
-            "train_accuracy": score("train", 0), "val_accuracy": score("val", 0), "test_accuracy": score("test", 0),
-            "train_cost": score("train", 1), "test_cost": score("test", 1),
-            "cost_curve": [_number(c) for c in curve if np.isfinite(c)],
-            "curve_every": spec.curve_every,
-            "seconds": seconds,
-            "boundary": boundary if r == 0 else None,
-            "versions": versions(),
-        })
+        results.append(
+            {
+                "schema": "nnbench.result/1",
+                "spec": spec.replace(seed=seed).to_dict(),
+                "seed": seed,
+                "status": "ok" if ok else "diverged",
+                "diverged_epoch": None if ok else int(outcome.diverged_epoch[r]),
+                "epochs_run": int(outcome.epochs_run[r]),
+                "train_accuracy": score("train", 0),
+                "val_accuracy": score("val", 0),
+                "test_accuracy": score("test", 0),
+                "train_cost": score("train", 1),
+                "test_cost": score("test", 1),
+                "cost_curve": [_number(c) for c in curve if np.isfinite(c)],
+                "curve_every": spec.curve_every,
+                "seconds": seconds,
+                "boundary": boundary if r == 0 else None,
+                "versions": versions(),
+            }
+        )
     return results
 
 
@@ -286,5 +339,8 @@ def decision_boundary(net, params, bn_state, split, resolution=50) -> dict:
         Z, _ = net.forward(first, points[None], bn_state=state)
         prob = net.probabilities(Z)[0]
     prob = prob[0] if net.output == "sigmoid" else prob[1]
-    return {"x": np.round(xs, 4).tolist(), "y": np.round(ys, 4).tolist(),
-            "prob": np.round(prob.reshape(len(ys), len(xs)), 3).tolist()}
+    return {
+        "x": np.round(xs, 4).tolist(),
+        "y": np.round(ys, 4).tolist(),
+        "prob": np.round(prob.reshape(len(ys), len(xs)), 3).tolist(),
+    }

@@ -36,6 +36,7 @@ COURSE_EXPERIMENTS = [
 # (`pip install -e .`); with `--sdm conda`, this environment (the package added by its post-deploy script).
 CONDA_ENV = "../envs/nnbench.yaml"
 
+
 # Jobs run by Snakemake itself, never submitted to a cluster's executor: each costs less than a submission
 # (a Slurm job starts Snakemake again, 2.5 s of CPU, and waits in the queue). The aggregation steps read and
 # write a few small files; a data set's points cost ~3 s of CPU (importing scikit-learn) and every training
@@ -81,9 +82,7 @@ def points_files():
 
 def seed_tables():
     """The seed-shaped tables, one CSV and one Markdown file per data set."""
-    return expand(
-        f"{TABLES}/{{dataset}}_init_by_opt.{{ext}}", dataset=DATASETS, ext=["csv", "md"]
-    )
+    return expand(f"{TABLES}/{{dataset}}_init_by_opt.{{ext}}", dataset=DATASETS, ext=["csv", "md"])
 
 
 def course_tables():
@@ -155,8 +154,14 @@ def train_cells_args(wildcards):
         cell = dict(wildcards.items(), opt=opt)
         spec = cell_spec(config, cell["dataset"], cell["init"], cell["reg"], opt)
         labels = ",".join(f"{k}={cell[k]}" for k in ("dataset", "init", "reg", "opt"))
-        args += ["--cell", labels, "--spec", json.dumps(spec, sort_keys=True, separators=(",", ":")),
-                 "--out", RUN_FILE.format(**cell)]
+        args += [
+            "--cell",
+            labels,
+            "--spec",
+            json.dumps(spec, sort_keys=True, separators=(",", ":")),
+            "--out",
+            RUN_FILE.format(**cell),
+        ]
     return " ".join(shlex.quote(a) for a in args)
 
 
@@ -199,6 +204,4 @@ def grid_args(wildcards):
         "--regs": REGS,
         "--opts": OPTIMIZERS,
     }
-    return " ".join(
-        f"{flag} {shlex.quote(','.join(names))}" for flag, names in axes.items()
-    )
+    return " ".join(f"{flag} {shlex.quote(','.join(names))}" for flag, names in axes.items())

@@ -69,6 +69,13 @@ rule report:
             category="Tables",
             labels={"table": "{name}"},
         ),
+    log:
+        "logs/report.log",
+    benchmark:
+        "benchmarks/report.tsv"
+    conda:
+        CONDA_ENV
+    threads: 2
     params:
         config=config_as_run,
         tables=tables_dir,
@@ -77,13 +84,6 @@ rule report:
         figures=figures_dir,
         studies=studies_dir,
         studies_benchmarks=STUDIES_BENCHMARKS,
-    log:
-        "logs/report.log",
-    benchmark:
-        "benchmarks/report.tsv"
-    conda:
-        CONDA_ENV
-    threads: 2
     shell:
         "nnbench report --tables {params.tables:q} --runs-dir {params.runs_dir:q} --points-dir {params.points_dir:q} "
         "--benchmarks {input.benchmarks:q} --config-json {params.config:q} "

@@ -36,5 +36,4 @@ from .format import _published_display
 from .inputs import ReportInputs
 from .render import build_report
 
-__all__ = ["main", "build_parser", "build_report", "render_figures", "FigureTask", "ReportInputs",
-           "_published_display"]
+__all__ = ["main", "build_parser", "build_report", "render_figures", "FigureTask", "ReportInputs", "_published_display"]

@@ -25,9 +25,12 @@ def _jobs(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nnbench report",
-                                description="Render the self-contained HTML report from the tables and cell files.")
-    p.add_argument("--results", default="results", help="results folder: tables/, runs/, benchmarks.csv (default: results)")
+    p = argparse.ArgumentParser(
+        prog="nnbench report", description="Render the self-contained HTML report from the tables and cell files."
+    )
+    p.add_argument(
+        "--results", default="results", help="results folder: tables/, runs/, benchmarks.csv (default: results)"
+    )
     p.add_argument("--tables", help="folder of summary.csv, runs.csv, course_*.csv (default: RESULTS/tables)")
     p.add_argument("--runs-dir", help="folder of the cell files (default: RESULTS/runs)")
     p.add_argument("--points-dir", help="folder of the data sets' points {dataset}.npz (default: RESULTS/points)")
@@ -42,9 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", default="nnbench report")
     p.add_argument("--studies", help="folder of the study tables study_*.csv (default: the --tables folder)")
     p.add_argument("--studies-benchmarks", help="folder of the studies' Snakemake benchmarks {study}.tsv (optional)")
-    p.add_argument("--jobs", type=_jobs, default=1, metavar="N",
-                   help="render the figures in N forked worker processes, longest first (default: 1, in this "
-                        "process); the output is byte-identical whatever N")
+    p.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="render the figures in N forked worker processes, longest first (default: 1, in this "
+        "process); the output is byte-identical whatever N",
+    )
     return p
 
 
@@ -57,17 +65,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = read_mapping(args.config_json, "--config-json") if args.config_json else {}
     except ValueError as err:
         parser.error(str(err))
-    inputs = ReportInputs(args.results, args.tables, args.runs_dir, args.benchmarks, config, args.studies,
-                          args.studies_benchmarks, args.points_dir)
+    inputs = ReportInputs(
+        args.results,
+        args.tables,
+        args.runs_dir,
+        args.benchmarks,
+        config,
+        args.studies,
+        args.studies_benchmarks,
+        args.points_dir,
+    )
     if not (inputs.tables / "summary.csv").is_file():
         parser.error(f"{inputs.tables / 'summary.csv'} not found (run `nnbench tables` first)")
-    source = args.config_json if args.config_json and not args.config_json.lstrip().startswith("{") else \
-        ("inline --config-json" if args.config_json else "")
+    source = (
+        args.config_json
+        if args.config_json and not args.config_json.lstrip().startswith("{")
+        else ("inline --config-json" if args.config_json else "")
+    )
     from ..results import ResultFileError
 
     try:
-        html, extras = build_report(inputs, test=args.test, alpha=args.alpha, with_points=not args.no_points,
-                                    title=args.title, config_source=source, jobs=args.jobs)
+        html, extras = build_report(
+            inputs,
+            test=args.test,
+            alpha=args.alpha,
+            with_points=not args.no_points,
+            title=args.title,
+            config_source=source,
+            jobs=args.jobs,
+        )
     except ResultFileError as err:
         print(f"nnbench report: error: {err}", file=sys.stderr)
         return 2

@@ -71,6 +71,7 @@ def _published_display(published: str, ours, kind: str, rtol: float | None = Non
     scale = 1 if abs(value) > 1 else 100  # printed as a percentage already, or a fraction
     digits = max(0, -exp - (0 if scale == 1 else 2))
     shown, ours_digits = min(digits, 2), min(digits + 1, 2)
+
     def misleading(d: int) -> bool:  # ours, as shown, would look like it reproduces the published number
         return bool(stats.reproduces(float(f"{100 * float(ours):.{d}f}") / 100, published))
 
@@ -84,10 +85,8 @@ def _published_display(published: str, ours, kind: str, rtol: float | None = Non
     return f"{scale * value:.{shown}f} %", ours_text
 
 
-
 def _isnum_text(text: str) -> bool:
     try:
         return math.isfinite(float(text))
     except (TypeError, ValueError):
         return False
-

@@ -22,8 +22,17 @@ COURSE_ORDER = ["initialization", "regularization", "optimization", "gradient_ch
 class ReportInputs:
     """Where the inputs are; everything is read lazily and at most once."""
 
-    def __init__(self, results="results", tables=None, runs_dir=None, benchmarks=None, config=None,
-                 studies=None, studies_benchmarks=None, points_dir=None):
+    def __init__(
+        self,
+        results="results",
+        tables=None,
+        runs_dir=None,
+        benchmarks=None,
+        config=None,
+        studies=None,
+        studies_benchmarks=None,
+        points_dir=None,
+    ):
         results = Path(results)
         self.points_dir = Path(points_dir) if points_dir else results / "points"
         self.tables = Path(tables) if tables else results / "tables"
@@ -38,8 +47,10 @@ class ReportInputs:
         from ..results import read_table
         from ..tables import CELL_KEYS, SUMMARY_COLUMNS
 
-        df = read_table(self.tables / "summary.csv", {c: "str" if c in (*CELL_KEYS, "comment") else "number"
-                                                      for c in SUMMARY_COLUMNS})
+        df = read_table(
+            self.tables / "summary.csv",
+            {c: "str" if c in (*CELL_KEYS, "comment") else "number" for c in SUMMARY_COLUMNS},
+        )
         for col in ("runs", "ok", "diverged"):
             df[col] = df[col].fillna(0).astype(int)
         return df
@@ -63,7 +74,7 @@ class ReportInputs:
             return None
 
     def course_files(self) -> list[tuple[str, Path]]:
-        files = {p.stem[len("course_"):]: p for p in sorted(self.tables.glob("course_*.csv"))}
+        files = {p.stem[len("course_") :]: p for p in sorted(self.tables.glob("course_*.csv"))}
         order = [e for e in COURSE_ORDER if e in files] + sorted(e for e in files if e not in COURSE_ORDER)
         return [(e, files[e]) for e in order]
 

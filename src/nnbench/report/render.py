@@ -34,8 +34,16 @@ INIT_COMPARISON = ["zeros", "large", "he"]
 REG_COMPARISON = ["none", "l2", "dropout"]
 
 
-def build_report(inputs: ReportInputs, *, test: str = "ttest", alpha: float = 0.05, with_points: bool = True,
-                 title: str = "nnbench report", config_source: str = "", jobs: int = 1) -> tuple[str, dict]:
+def build_report(
+    inputs: ReportInputs,
+    *,
+    test: str = "ttest",
+    alpha: float = 0.05,
+    with_points: bool = True,
+    title: str = "nnbench report",
+    config_source: str = "",
+    jobs: int = 1,
+) -> tuple[str, dict]:
     """Render the report; returns (html, extras) where extras holds the figures and the stats tables.
 
     The sections collect :class:`FigureTask` s; :func:`render_figures` renders them all at once, in ``jobs``
@@ -56,16 +64,24 @@ def build_report(inputs: ReportInputs, *, test: str = "ttest", alpha: float = 0.
     per_dataset = []
     rank_frames, effect_frames = [], []
     for ds in datasets:
-        ranking = stats.rank_cells(runs, summary, ds, test=test, alpha=alpha) if len(runs) else \
-            pd.DataFrame(columns=stats.RANK_COLUMNS)
+        ranking = (
+            stats.rank_cells(runs, summary, ds, test=test, alpha=alpha)
+            if len(runs)
+            else pd.DataFrame(columns=stats.RANK_COLUMNS)
+        )
         effects = stats.main_effects(summary, ds, orders=orders)
         rank_frames.append(ranking)
         effect_frames.append(effects)
         n_seeds = int(runs[runs["dataset"] == ds]["seed"].nunique()) if len(runs) else 0
-        d = {"name": ds, "id": F.safe_name(ds), "description": _describe(cfg, ds),
-             "tables": stats_tables(summary, ds, regs, inits, opts),
-             "comments": dataset_comments(summary, runs, ds, ranking, effects),
-             "ranking": ranking_block(ranking, test, alpha, n_seeds), "effects": effects_block(effects)}
+        d = {
+            "name": ds,
+            "id": F.safe_name(ds),
+            "description": _describe(cfg, ds),
+            "tables": stats_tables(summary, ds, regs, inits, opts),
+            "comments": dataset_comments(summary, runs, ds, ranking, effects),
+            "ranking": ranking_block(ranking, test, alpha, n_seeds),
+            "effects": effects_block(effects),
+        }
         d["heatmap"] = FigureTask(F.heatmap, summary, ds, inits, regs, opts)
         tasks.append(d["heatmap"])
         curve_init = pick("he", inits, effects, "init")
@@ -80,12 +96,18 @@ def build_report(inputs: ReportInputs, *, test: str = "ttest", alpha: float = 0.
         base_init = pick("he", inits, effects, "init")
         if has_boundary(inputs, ds, [base_init], [base_reg], [opt]):
             rows = []
-            row = [boundary_panel(inputs, ds, i, base_reg, opt, f"init = {i}", with_points)
-                   for i in INIT_COMPARISON if i in inits]
+            row = [
+                boundary_panel(inputs, ds, i, base_reg, opt, f"init = {i}", with_points)
+                for i in INIT_COMPARISON
+                if i in inits
+            ]
             if any(row):
                 rows.append((f"reg {base_reg}, {opt}", [p for p in row if p]))
-            row = [boundary_panel(inputs, ds, base_init, r, opt, f"reg = {r}", with_points)
-                   for r in REG_COMPARISON if r in regs]
+            row = [
+                boundary_panel(inputs, ds, base_init, r, opt, f"reg = {r}", with_points)
+                for r in REG_COMPARISON
+                if r in regs
+            ]
             if any(row):
                 rows.append((f"init {base_init}, {opt}", [p for p in row if p]))
             if rows:
@@ -111,8 +133,16 @@ def build_report(inputs: ReportInputs, *, test: str = "ttest", alpha: float = 0.
         "title": title,
         "course": course,
         "datasets": per_dataset,
-        "grid": {"datasets": datasets, "inits": inits, "regs": regs, "opts": opts, "seeds": seeds,
-                 "cells": len(summary), "runs": int(summary["runs"].sum()), "diverged": int(summary["diverged"].sum())},
+        "grid": {
+            "datasets": datasets,
+            "inits": inits,
+            "regs": regs,
+            "opts": opts,
+            "seeds": seeds,
+            "cells": len(summary),
+            "runs": int(summary["runs"].sum()),
+            "diverged": int(summary["diverged"].sum()),
+        },
         "gap": {"figure": gap_fig, "rows": gap_table(summary, datasets, regs)},
         "effects_figure": eff_fig,
         "alpha": alpha,
@@ -123,8 +153,11 @@ def build_report(inputs: ReportInputs, *, test: str = "ttest", alpha: float = 0.
         "studies": studies,
     }
     html = render(ctx)
-    rankings = pd.concat([f for f in rank_frames if len(f)], ignore_index=True) if any(len(f) for f in rank_frames) \
+    rankings = (
+        pd.concat([f for f in rank_frames if len(f)], ignore_index=True)
+        if any(len(f) for f in rank_frames)
         else pd.DataFrame(columns=stats.RANK_COLUMNS)
+    )
     extras = {"figures": figures, "rankings": rankings, "effects": all_effects, "course": course}
     return html, extras
 
@@ -156,8 +189,14 @@ def render(ctx: dict) -> str:
 # writing + command line
 
 
-FIGURE_DIRS = {"Heat maps": "heatmaps", "Learning curves": "curves", "Regularization": "regularization", "Studies": "studies",
-               "Decision boundaries": "boundaries", "Rankings": "rankings"}
+FIGURE_DIRS = {
+    "Heat maps": "heatmaps",
+    "Learning curves": "curves",
+    "Regularization": "regularization",
+    "Studies": "studies",
+    "Decision boundaries": "boundaries",
+    "Rankings": "rankings",
+}
 
 
 def write_figures(figures, out_dir: Path) -> list[Path]:
@@ -178,8 +217,11 @@ def write_tables(extras: dict, out_dir: Path, inputs: ReportInputs | None = None
     ``summary.csv`` and ``course_*.csv``, so that Snakemake's report shows every table in one place."""
     out_dir.mkdir(parents=True, exist_ok=True)
     if inputs is not None:
-        sources = [inputs.tables / "summary.csv", *(p for _, p in inputs.course_files()),
-                   *sorted(inputs.studies.glob("study_*.csv"))]
+        sources = [
+            inputs.tables / "summary.csv",
+            *(p for _, p in inputs.course_files()),
+            *sorted(inputs.studies.glob("study_*.csv")),
+        ]
         for src in sources:
             if src.is_file():
                 write_atomic(out_dir / src.name, src.read_bytes())
@@ -196,6 +238,7 @@ def write_tables(extras: dict, out_dir: Path, inputs: ReportInputs | None = None
             row["verdict"] = r["verdict"]
             row["note"] = r["note"]
             rows.append(row)
-    write_csv(out_dir / "course_reproduction.csv",
-              pd.DataFrame(rows, columns=None if rows else ["experiment", "model", "verdict", "note"]))
-
+    write_csv(
+        out_dir / "course_reproduction.csv",
+        pd.DataFrame(rows, columns=None if rows else ["experiment", "model", "verdict", "note"]),
+    )

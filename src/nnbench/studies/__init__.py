@@ -39,8 +39,18 @@ import pandas as pd
 from ..io import read_mapping, write_atomic, write_csv
 
 GRID_KEYS = ("datasets", "inits", "regs", "optimizers", "definitions")  # what a grid=True study reads
-SPEC_KEYS = ("dataset", "dataset_options", "hidden", "activation", "init", "optimizer", "optimizer_options", "lr",
-             "batch_size", "epochs")  # the settings a study shares with a RunSpec
+SPEC_KEYS = (
+    "dataset",
+    "dataset_options",
+    "hidden",
+    "activation",
+    "init",
+    "optimizer",
+    "optimizer_options",
+    "lr",
+    "batch_size",
+    "epochs",
+)  # the settings a study shares with a RunSpec
 
 
 @dataclass(frozen=True)
@@ -77,8 +87,16 @@ class Study:
 
 
 # The columns `studies verify` reads from a gradient-check table.
-VERIFY_COLUMNS = {"dataset": "str", "init": "str", "reg": "str", "opt": "str", "stage": "str", "status": "str",
-                  "cause": "str", "difference": "number"}
+VERIFY_COLUMNS = {
+    "dataset": "str",
+    "init": "str",
+    "reg": "str",
+    "opt": "str",
+    "stage": "str",
+    "status": "str",
+    "cause": "str",
+    "difference": "number",
+}
 
 
 def settings(config: dict, name: str) -> dict:
@@ -135,14 +153,20 @@ def check_config(config: Mapping) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nnbench studies", description="Run one of the studies beyond the grid.")
     p.add_argument("study", choices=(*STUDIES, "verify"))
-    p.add_argument("--config-json", required=True,
-                   help="the config (JSON/YAML file or inline JSON object) with a studies.<name> section")
-    p.add_argument("--out", required=True,
-                   help="the study's first table (CSV, written atomically; its other tables beside it); "
-                        "verify: the marker")
+    p.add_argument(
+        "--config-json",
+        required=True,
+        help="the config (JSON/YAML file or inline JSON object) with a studies.<name> section",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        help="the study's first table (CSV, written atomically; its other tables beside it); verify: the marker",
+    )
     p.add_argument("--table", help="verify: the gradient-check table to verify")
-    p.add_argument("--no-fail", action="store_true",
-                   help="exit 0 even when a result fails the workflow (gradcheck: a check fails)")
+    p.add_argument(
+        "--no-fail", action="store_true", help="exit 0 even when a result fails the workflow (gradcheck: a check fails)"
+    )
     return p
 
 
@@ -151,8 +175,10 @@ def table_paths(study: Study, out) -> dict[str, Path]:
     the first table's name added to ``out``'s stem (``study_depth_layers`` beside ``study_depth``)."""
     out = Path(out)
     first = study.tables[0]
-    return {t: out if t == first else out.with_name(f"{out.stem}{t[len(first):]}{out.suffix or '.csv'}")
-            for t in study.tables}
+    return {
+        t: out if t == first else out.with_name(f"{out.stem}{t[len(first) :]}{out.suffix or '.csv'}")
+        for t in study.tables
+    }
 
 
 def report_failures(table: pd.DataFrame, fail_on) -> int:
@@ -161,15 +187,21 @@ def report_failures(table: pd.DataFrame, fail_on) -> int:
 
     failed = gradcheck.failures(table, fail_on)
     over = table[table["status"] == "fail"]
-    print(f"{len(table)} checks: {int((table['status'] == 'pass').sum())} within the threshold, "
-          f"{len(over)} above it ({over['cause'].value_counts().to_dict()}), "
-          f"{int((table['status'] == 'diverged').sum())} diverged before the check; "
-          f"largest difference {table['difference'].max():.3g}")
+    print(
+        f"{len(table)} checks: {int((table['status'] == 'pass').sum())} within the threshold, "
+        f"{len(over)} above it ({over['cause'].value_counts().to_dict()}), "
+        f"{int((table['status'] == 'diverged').sum())} diverged before the check; "
+        f"largest difference {table['difference'].max():.3g}"
+    )
     if len(failed):
-        print(f"nnbench studies: {len(failed)} gradient check(s) failed for a cause in fail_on = {list(fail_on)}:",
-              file=sys.stderr)
-        print(failed[["dataset", "init", "reg", "opt", "stage", "difference", "cause"]].to_string(index=False),
-              file=sys.stderr)
+        print(
+            f"nnbench studies: {len(failed)} gradient check(s) failed for a cause in fail_on = {list(fail_on)}:",
+            file=sys.stderr,
+        )
+        print(
+            failed[["dataset", "init", "reg", "opt", "stage", "difference", "cause"]].to_string(index=False),
+            file=sys.stderr,
+        )
     return len(failed)
 
 

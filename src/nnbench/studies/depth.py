@@ -55,8 +55,13 @@ def settings_of(settings: dict | None) -> dict:
 def spec_for(s: dict, init: str, activation: str, depth: int):
     from . import study_spec
 
-    return study_spec(s, hidden=[int(s["width"])] * int(depth), activation=activation, init=init,
-                      init_options=dict((s["init_options"] or {}).get(init, {})))
+    return study_spec(
+        s,
+        hidden=[int(s["width"])] * int(depth),
+        activation=activation,
+        init=init,
+        init_options=dict((s["init_options"] or {}).get(init, {})),
+    )
 
 
 def initial_profile(spec, seeds) -> tuple[np.ndarray, np.ndarray]:
@@ -75,8 +80,9 @@ def initial_profile(spec, seeds) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         Z, cache = net.forward(params, X, train=True)
         grads = net.backward(params, cache, Z, targets(y, net.sizes[-1]))
-        norms = np.stack([np.sqrt(np.square(grads[f"W{l}"]).sum(axis=(-2, -1)))
-                          for l in range(1, net.n_layers + 1)], axis=1)
+        norms = np.stack(
+            [np.sqrt(np.square(grads[f"W{l}"]).sum(axis=(-2, -1))) for l in range(1, net.n_layers + 1)], axis=1
+        )
         outputs = [c[2] for c in cache[:-1]] + [Z]
         stds = np.stack([a.std(axis=(-2, -1)) for a in outputs], axis=1)
     return norms, stds
@@ -90,10 +96,13 @@ def _profile_summary(g: np.ndarray) -> dict:
     first, last = float(g[0]), float(g[-1])
     inner = g[1:-1]
     ok = lambda a: a.size > 0 and np.all(np.isfinite(a)) and np.all(a > 0)  # noqa: E731
-    return {"grad_first": first, "grad_last": last,
-            "grad_ratio": first / last if ok(g[[0, -1]]) else np.nan,
-            "grad_spread": float(inner.max() / inner.min()) if ok(inner) else np.nan,
-            "grad_median": float(np.median(g))}
+    return {
+        "grad_first": first,
+        "grad_last": last,
+        "grad_ratio": first / last if ok(g[[0, -1]]) else np.nan,
+        "grad_spread": float(inner.max() / inner.min()) if ok(inner) else np.nan,
+        "grad_median": float(np.median(g)),
+    }
 
 
 def run_study(settings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -112,22 +121,47 @@ def run_study(settings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]
         seconds = time.perf_counter() - start
         for r, (seed, res) in enumerate(zip(seeds, results)):
             for l in range(norms.shape[1]):
-                layer_rows.append({"init": init, "activation": activation, "depth": depth, "seed": seed,
-                                   "layer": l + 1, "grad_norm": norms[r, l], "activation_std": stds[r, l]})
-            run_rows.append({"init": init, "activation": activation, "depth": depth, "seed": seed,
-                             "width": s["width"], "status": res["status"], "train_acc": res["train_accuracy"],
-                             "test_acc": res["test_accuracy"], "train_cost": res["train_cost"],
-                             **_profile_summary(norms[r]), "epochs": res["epochs_run"],
-                             "seconds": seconds / len(seeds)})
+                layer_rows.append(
+                    {
+                        "init": init,
+                        "activation": activation,
+                        "depth": depth,
+                        "seed": seed,
+                        "layer": l + 1,
+                        "grad_norm": norms[r, l],
+                        "activation_std": stds[r, l],
+                    }
+                )
+            run_rows.append(
+                {
+                    "init": init,
+                    "activation": activation,
+                    "depth": depth,
+                    "seed": seed,
+                    "width": s["width"],
+                    "status": res["status"],
+                    "train_acc": res["train_accuracy"],
+                    "test_acc": res["test_accuracy"],
+                    "train_cost": res["train_cost"],
+                    **_profile_summary(norms[r]),
+                    "epochs": res["epochs_run"],
+                    "seconds": seconds / len(seeds),
+                }
+            )
     return pd.DataFrame(run_rows, columns=RUN_COLUMNS), pd.DataFrame(layer_rows, columns=LAYER_COLUMNS)
 
 
 from . import Study, findings  # noqa: E402 - the registry's declaration, below everything it names
 
 STUDY = Study(
-    name="depth", title="Depth: vanishing and exploding gradients", defaults=DEFAULTS,
+    name="depth",
+    title="Depth: vanishing and exploding gradients",
+    defaults=DEFAULTS,
     tables=("study_depth", "study_depth_layers"),
     run=lambda s, config: dict(zip(("study_depth", "study_depth_layers"), run_study(s))),
-    check=settings_of, findings=findings.depth_findings, figures=findings.depth_figures, block=findings.depth_block,
+    check=settings_of,
+    findings=findings.depth_findings,
+    figures=findings.depth_figures,
+    block=findings.depth_block,
     summary=lambda t: f"{len(t['study_depth'])} runs, {len(t['study_depth_layers'])} layer rows",
 )

@@ -120,7 +120,7 @@ class SubsetCost:
     def __call__(self, sub: dict) -> float:
         theta, offset = sub["theta"], 0
         for key, idx in self.coords.items():
-            self.params[key].reshape(-1)[idx] = theta[offset:offset + len(idx)]
+            self.params[key].reshape(-1)[idx] = theta[offset : offset + len(idx)]
             offset += len(idx)
         Z, cache = self.net.forward(self.params, self.X, train=self.train, masks=self.masks)
         if self.kinked:
@@ -155,8 +155,7 @@ def backprop(net, params, X, Y, masks, coords):
 def check(net, params, X, Y, masks, coords, eps, g):
     """``check_network`` on the checked coordinates: (difference, kink mask, two-sided differences)."""
     cost = SubsetCost(net, params, coords, X, Y, masks)
-    difference = check_network(net, {"theta": cost.vector()}, X, Y, masks=masks, eps=eps,
-                               grads={"theta": g}, cost=cost)
+    difference = check_network(net, {"theta": cost.vector()}, X, Y, masks=masks, eps=eps, grads={"theta": g}, cost=cost)
     return difference, cost.kinks(), cost.approx(eps)
 
 
@@ -177,7 +176,7 @@ def sweep(net, params, X, Y, masks, coords, eps: float, g: np.ndarray) -> tuple[
     curve = np.full(len(steps), np.nan)
     if clean and clean[-1].any():
         keep = clean[-1]
-        curve[:len(approx)] = [relative_difference(g[keep], a[keep]) for a in approx]
+        curve[: len(approx)] = [relative_difference(g[keep], a[keep]) for a in approx]
     return steps, curve
 
 
@@ -201,10 +200,18 @@ def check_row(net, params, X, Y, masks, coords, eps: float, threshold: float) ->
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         g, cost = backprop(net, params, X, Y, masks, coords)
         difference, kink, approx = check(net, params, X, Y, masks, coords, eps, g)
-        row = {"difference": difference, "kinks": int(kink.sum()), "cost": cost,
-               "grad_norm": float(np.linalg.norm(g)), "difference_no_kinks": np.nan,
-               "difference_10eps": np.nan, "difference_best": np.nan, "eps_best": np.nan,
-               "status": "pass", "cause": ""}
+        row = {
+            "difference": difference,
+            "kinks": int(kink.sum()),
+            "cost": cost,
+            "grad_norm": float(np.linalg.norm(g)),
+            "difference_no_kinks": np.nan,
+            "difference_10eps": np.nan,
+            "difference_best": np.nan,
+            "eps_best": np.nan,
+            "status": "pass",
+            "cause": "",
+        }
         if not (np.isfinite(difference) and difference <= threshold):
             row["status"] = "fail"
             clean = ~kink
@@ -257,25 +264,56 @@ def run_study(config: dict, settings: dict | None = None) -> pd.DataFrame:
         X, Y = X_all[..., :m], Y_all[..., :m]
         masks = streams.dropout_masks(net.dropout_shapes(1, X.shape[-1])) if net.has_dropout else None
         coords = choose_coords(net.shapes(), int(s["max_coords"]), np.random.default_rng(seed))
-        common = {"dataset": dataset, "init": init, "reg": reg, "seed": seed, "examples": X.shape[-1],
-                  "parameters": sum(a * b for a, b in net.shapes().values()),
-                  "checked": sum(len(v) for v in coords.values()), "eps": eps, "threshold": threshold}
-        rows.append({**common, "opt": "", "stage": "init", "epochs": 0,
-                     **check_row(net, params0, X, Y, masks, coords, eps, threshold)})
+        common = {
+            "dataset": dataset,
+            "init": init,
+            "reg": reg,
+            "seed": seed,
+            "examples": X.shape[-1],
+            "parameters": sum(a * b for a, b in net.shapes().values()),
+            "checked": sum(len(v) for v in coords.values()),
+            "eps": eps,
+            "threshold": threshold,
+        }
+        rows.append(
+            {
+                **common,
+                "opt": "",
+                "stage": "init",
+                "epochs": 0,
+                **check_row(net, params0, X, Y, masks, coords, eps, threshold),
+            }
+        )
         for opt in opts:
             spec = RunSpec.from_dict({**cell_spec(config, dataset, init, reg, opt), "seed": seed})
             params = {k: v.copy() for k, v in params0.items()}
             epochs = min(int(s["epochs"]), spec.epochs)
             start = time.perf_counter()
             run_streams = Streams([seed])
-            outcome = fit(net, params, X_all, Y_all, optimizer=spec.build_optimizer(),
-                          schedule=spec.build_schedule(), epochs=epochs, streams=run_streams,
-                          batch_size=spec.batch_size, bn_state=net.init_bn_state(1))
+            outcome = fit(
+                net,
+                params,
+                X_all,
+                Y_all,
+                optimizer=spec.build_optimizer(),
+                schedule=spec.build_schedule(),
+                epochs=epochs,
+                streams=run_streams,
+                batch_size=spec.batch_size,
+                bn_state=net.init_bn_state(1),
+            )
             row = {**common, "opt": opt, "stage": "trained", "epochs": epochs}
             if not outcome.ok[0]:
-                rows.append({**row, "difference": np.nan, "status": "diverged",
-                             "cause": f"diverged at epoch {int(outcome.diverged_epoch[0])}", "kinks": 0,
-                             "seconds": time.perf_counter() - start})
+                rows.append(
+                    {
+                        **row,
+                        "difference": np.nan,
+                        "status": "diverged",
+                        "cause": f"diverged at epoch {int(outcome.diverged_epoch[0])}",
+                        "kinks": 0,
+                        "seconds": time.perf_counter() - start,
+                    }
+                )
                 continue
             rows.append({**row, **check_row(net, params, X, Y, masks, coords, eps, threshold)})
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -289,8 +327,15 @@ def failures(table: pd.DataFrame, fail_on) -> pd.DataFrame:
 from . import Study, findings, report_failures  # noqa: E402 - the registry's declaration, below what it names
 
 STUDY = Study(
-    name="gradcheck", title="Gradient checks of every grid cell", defaults=DEFAULTS, tables=("study_gradcheck",),
-    run=lambda s, config: {"study_gradcheck": run_study(config, s)}, grid=True,
-    check=settings_of, findings=findings.gradcheck_findings, figures=findings.gradcheck_figures,
-    block=findings.gradcheck_block, failures=lambda t, s: report_failures(t["study_gradcheck"], s["fail_on"]),
+    name="gradcheck",
+    title="Gradient checks of every grid cell",
+    defaults=DEFAULTS,
+    tables=("study_gradcheck",),
+    run=lambda s, config: {"study_gradcheck": run_study(config, s)},
+    grid=True,
+    check=settings_of,
+    findings=findings.gradcheck_findings,
+    figures=findings.gradcheck_figures,
+    block=findings.gradcheck_block,
+    failures=lambda t, s: report_failures(t["study_gradcheck"], s["fail_on"]),
 )

@@ -22,8 +22,20 @@ import itertools
 
 import pandas as pd
 
-COLUMNS = ["part", "optimizer", "schedule", "batch_size", "full_batch", "seed", "epochs", "status",
-           "train_acc", "test_acc", "train_cost", "seconds"]
+COLUMNS = [
+    "part",
+    "optimizer",
+    "schedule",
+    "batch_size",
+    "full_batch",
+    "seed",
+    "epochs",
+    "status",
+    "train_acc",
+    "test_acc",
+    "train_cost",
+    "seconds",
+]
 
 DEFAULTS = {
     "dataset": "spirals",
@@ -75,9 +87,16 @@ def spec_for(s: dict, opt: str, schedule: str, batch_size, epochs: int):
     from . import study_spec
 
     o = dict(s["optimizer_settings"][opt])
-    return study_spec(s, optimizer=o["optimizer"], optimizer_options=dict(o.get("optimizer_options") or {}),
-                      lr=o["lr"], schedule=schedule, schedule_options=dict(s["schedule_options"].get(schedule) or {}),
-                      batch_size=batch_size, epochs=int(epochs))
+    return study_spec(
+        s,
+        optimizer=o["optimizer"],
+        optimizer_options=dict(o.get("optimizer_options") or {}),
+        lr=o["lr"],
+        schedule=schedule,
+        schedule_options=dict(s["schedule_options"].get(schedule) or {}),
+        batch_size=batch_size,
+        epochs=int(epochs),
+    )
 
 
 def run_study(settings: dict | None = None) -> pd.DataFrame:
@@ -96,22 +115,40 @@ def run_study(settings: dict | None = None) -> pd.DataFrame:
             spec = spec_for(s, opt, schedule, batch, epochs)
             for seed, res in zip(seeds, run(spec, seeds)):
                 if seed not in m_train:
-                    m_train[seed] = data.load(spec.dataset, spec.dataset_options,
-                                              Streams([seed]).split[0]).X_train.shape[1]
+                    m_train[seed] = data.load(
+                        spec.dataset, spec.dataset_options, Streams([seed]).split[0]
+                    ).X_train.shape[1]
                 full = batch is None or batch >= m_train[seed]
-                rows.append({"part": part, "optimizer": opt, "schedule": schedule,
-                             "batch_size": m_train[seed] if batch is None else int(batch), "full_batch": full,
-                             "seed": seed, "epochs": epochs, "status": res["status"],
-                             "train_acc": res["train_accuracy"], "test_acc": res["test_accuracy"],
-                             "train_cost": res["train_cost"], "seconds": res["seconds"]})
+                rows.append(
+                    {
+                        "part": part,
+                        "optimizer": opt,
+                        "schedule": schedule,
+                        "batch_size": m_train[seed] if batch is None else int(batch),
+                        "full_batch": full,
+                        "seed": seed,
+                        "epochs": epochs,
+                        "status": res["status"],
+                        "train_acc": res["train_accuracy"],
+                        "test_acc": res["test_accuracy"],
+                        "train_cost": res["train_cost"],
+                        "seconds": res["seconds"],
+                    }
+                )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 from . import Study, findings  # noqa: E402 - the registry's declaration, below everything it names
 
 STUDY = Study(
-    name="schedules", title="Schedules and batch size", defaults=DEFAULTS, tables=("study_schedules",),
+    name="schedules",
+    title="Schedules and batch size",
+    defaults=DEFAULTS,
+    tables=("study_schedules",),
     run=lambda s, config: {"study_schedules": run_study(s)},
-    check=settings_of, findings=findings.schedules_findings, figures=findings.schedules_figures,
-    block=findings.schedules_block, summary=lambda t: f"{len(t['study_schedules'])} rows",
+    check=settings_of,
+    findings=findings.schedules_findings,
+    figures=findings.schedules_figures,
+    block=findings.schedules_block,
+    summary=lambda t: f"{len(t['study_schedules'])} rows",
 )

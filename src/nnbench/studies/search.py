@@ -40,10 +40,33 @@ import numpy as np
 import pandas as pd
 
 METHODS = ("grid", "random", "random_linear", "sobol", "halving")
-TRIAL_COLUMNS = ["method", "seed", "budget", "trial", "lr", "beta", "r", "epochs", "status", "val_acc",
-                 "test_acc", "seconds"]
-RESULT_COLUMNS = ["method", "budget", "seed", "trials", "epochs_trained", "best_val", "test_at_best",
-                  "lr_at_best", "beta_at_best", "seed_best_val", "gap_to_best"]
+TRIAL_COLUMNS = [
+    "method",
+    "seed",
+    "budget",
+    "trial",
+    "lr",
+    "beta",
+    "r",
+    "epochs",
+    "status",
+    "val_acc",
+    "test_acc",
+    "seconds",
+]
+RESULT_COLUMNS = [
+    "method",
+    "budget",
+    "seed",
+    "trials",
+    "epochs_trained",
+    "best_val",
+    "test_at_best",
+    "lr_at_best",
+    "beta_at_best",
+    "seed_best_val",
+    "gap_to_best",
+]
 
 DEFAULTS = {
     "dataset": "spirals",
@@ -119,8 +142,9 @@ def unit_points(method: str, k: int, seed: int) -> np.ndarray:
 def _spec(s: dict, lr: float, r: float, epochs: int, seed: int):
     from . import study_spec
 
-    return study_spec(s, optimizer_options={s["beta_name"]: float(1 - 10 ** r)}, lr=float(lr), epochs=int(epochs),
-                      seed=int(seed))
+    return study_spec(
+        s, optimizer_options={s["beta_name"]: float(1 - 10**r)}, lr=float(lr), epochs=int(epochs), seed=int(seed)
+    )
 
 
 def train(s: dict, lr: float, r: float, epochs: int, seeds: list[int]) -> list[dict]:
@@ -130,8 +154,10 @@ def train(s: dict, lr: float, r: float, epochs: int, seeds: list[int]) -> list[d
     start = time.perf_counter()
     results = run(_spec(s, lr, r, epochs, seeds[0]), seeds)
     seconds = (time.perf_counter() - start) / len(seeds)
-    return [{"status": res["status"], "val_acc": res["val_accuracy"], "test_acc": res["test_accuracy"],
-             "seconds": seconds} for res in results]
+    return [
+        {"status": res["status"], "val_acc": res["val_accuracy"], "test_acc": res["test_accuracy"], "seconds": seconds}
+        for res in results
+    ]
 
 
 def _val(x) -> float:
@@ -142,7 +168,7 @@ def halving_plan(k: int, epochs: int, eta: int = 3) -> tuple[int, list[int]]:
     """(candidates, epochs of each round) of successive halving with budget k × ``epochs`` epochs: rounds of
     ⌊E/η²⌋, ⌊E/η⌋ and E epochs (at least 1), each keeping the best 1/η; η·k candidates, fewer when the
     rounding of short runs would overspend the budget."""
-    rounds = [max(1, epochs // eta ** 2), max(1, epochs // eta), epochs]
+    rounds = [max(1, epochs // eta**2), max(1, epochs // eta), epochs]
 
     def cost(n):
         total = 0
@@ -191,8 +217,18 @@ def run_study(settings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]
                     continue
                 for t, (lr, r) in enumerate(zip(*points)):
                     for seed, res in zip(seeds, train(s, lr, r, s["epochs"], seeds)):
-                        trials.append({"method": method, "seed": seed, "budget": k, "trial": t, "lr": lr,
-                                       "r": r, "epochs": s["epochs"], **res})
+                        trials.append(
+                            {
+                                "method": method,
+                                "seed": seed,
+                                "budget": k,
+                                "trial": t,
+                                "lr": lr,
+                                "r": r,
+                                "epochs": s["epochs"],
+                                **res,
+                            }
+                        )
         elif method == "halving":
             for seed in seeds:
                 for k in budgets:
@@ -206,8 +242,18 @@ def run_study(settings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]
                 for t, (lr, r) in enumerate(zip(lrs, rs)):
                     res = train(s, lr, r, s["epochs"], [seed])[0]
                     # nested: one trial serves every budget ≥ t + 1; "budget" = the smallest such
-                    trials.append({"method": method, "seed": seed, "budget": next(b for b in budgets if b > t),
-                                   "trial": t, "lr": lr, "r": r, "epochs": s["epochs"], **res})
+                    trials.append(
+                        {
+                            "method": method,
+                            "seed": seed,
+                            "budget": next(b for b in budgets if b > t),
+                            "trial": t,
+                            "lr": lr,
+                            "r": r,
+                            "epochs": s["epochs"],
+                            **res,
+                        }
+                    )
     tt = pd.DataFrame(trials)
     tt["beta"] = 1 - 10 ** tt["r"]
     tt = tt[TRIAL_COLUMNS]
@@ -234,24 +280,37 @@ def results_table(tt: pd.DataFrame, s: dict, seeds, budgets) -> pd.DataFrame:
                 final = t[t["epochs"] == t["epochs"].max()] if method == "halving" else t
                 ok = final[final["val_acc"].notna()].sort_values(["val_acc", "trial"], ascending=[False, True])
                 best = ok.iloc[0] if len(ok) else None
-                pick = (lambda col: np.nan if best is None else float(best[col]))  # noqa: E731
-                rows.append({
-                    "method": method, "budget": k, "seed": seed, "trials": len(t),
-                    "epochs_trained": int(t["epochs"].sum()),
-                    "best_val": pick("val_acc"), "test_at_best": pick("test_acc"),
-                    "lr_at_best": pick("lr"), "beta_at_best": pick("beta"),
-                    "seed_best_val": seed_best[seed], "gap_to_best": seed_best[seed] - pick("val_acc"),
-                })
+                pick = lambda col: np.nan if best is None else float(best[col])  # noqa: E731
+                rows.append(
+                    {
+                        "method": method,
+                        "budget": k,
+                        "seed": seed,
+                        "trials": len(t),
+                        "epochs_trained": int(t["epochs"].sum()),
+                        "best_val": pick("val_acc"),
+                        "test_at_best": pick("test_acc"),
+                        "lr_at_best": pick("lr"),
+                        "beta_at_best": pick("beta"),
+                        "seed_best_val": seed_best[seed],
+                        "gap_to_best": seed_best[seed] - pick("val_acc"),
+                    }
+                )
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
 from . import Study, findings  # noqa: E402 - the registry's declaration, below everything it names
 
 STUDY = Study(
-    name="search", title="Random vs grid search at equal budget", defaults=DEFAULTS,
-    tables=("study_search", "study_search_trials"), optional=("study_search_trials",),
+    name="search",
+    title="Random vs grid search at equal budget",
+    defaults=DEFAULTS,
+    tables=("study_search", "study_search_trials"),
+    optional=("study_search_trials",),
     run=lambda s, config: dict(zip(("study_search", "study_search_trials"), run_study(s))),
-    check=settings_of, findings=findings.search_findings, figures=findings.search_figures,
+    check=settings_of,
+    findings=findings.search_findings,
+    figures=findings.search_figures,
     block=findings.search_block,
     summary=lambda t: f"{len(t['study_search_trials'])} trials, {len(t['study_search'])} searches",
 )

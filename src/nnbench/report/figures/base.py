@@ -90,8 +90,12 @@ def render_svg(fig, name: str) -> str:
     """SVG text of ``fig`` (no XML prolog, no metadata, ids salted with ``name``); closes ``fig``."""
     buf = io.StringIO()
     with plt.rc_context({"svg.hashsalt": f"nnbench-{name}"}):
-        fig.savefig(buf, format="svg", bbox_inches="tight",
-                    metadata={"Creator": None, "Date": None, "Format": None, "Type": None})
+        fig.savefig(
+            buf,
+            format="svg",
+            bbox_inches="tight",
+            metadata={"Creator": None, "Date": None, "Format": None, "Type": None},
+        )
     plt.close(fig)
     text = _COMMENT.sub("", _PROLOG.sub("", buf.getvalue(), count=1))
     return text.strip()

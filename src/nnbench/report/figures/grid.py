@@ -17,8 +17,9 @@ from .base import MAX_CURVE_POINTS, Figure, _grid, _seeded_jitter, render_png, r
 # heat maps
 
 
-def heatmap(summary: pd.DataFrame, dataset: str, inits: Sequence[str], regs: Sequence[str],
-            opts: Sequence[str]) -> Figure:
+def heatmap(
+    summary: pd.DataFrame, dataset: str, inits: Sequence[str], regs: Sequence[str], opts: Sequence[str]
+) -> Figure:
     """Test accuracy, init (rows) × optimizer (columns), one facet per regularizer."""
     cells = summary[summary["dataset"] == dataset].set_index(["init", "reg", "opt"])
     vals = cells["test_mean"].to_numpy(dtype=float)
@@ -28,8 +29,14 @@ def heatmap(summary: pd.DataFrame, dataset: str, inits: Sequence[str], regs: Seq
     if vmax - vmin < 0.02:
         vmin = max(0.0, vmax - 0.02)
     nrows, ncols = _grid(len(regs))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(0.62 * len(opts) * ncols + 1.8, 0.42 * len(inits) * nrows + 1.4),
-                             squeeze=False, sharex=True, sharey=True)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(0.62 * len(opts) * ncols + 1.8, 0.42 * len(inits) * nrows + 1.4),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+    )
     cmap = sns.color_palette("crest", as_cmap=True)
     partial = False
     panels = []
@@ -53,21 +60,47 @@ def heatmap(summary: pd.DataFrame, dataset: str, inits: Sequence[str], regs: Seq
         panels.append((axes[k // ncols][k % ncols], reg, z, annot, dead))
     # seaborn draws the whole figure once per call: every heat map first, the many texts afterwards
     for ax, reg, z, _, _ in panels:
-        sns.heatmap(pd.DataFrame(z, index=[tx(i) for i in inits], columns=[tx(o) for o in opts]), ax=ax,
-                    cmap=cmap, vmin=vmin, vmax=vmax, annot=False, cbar=False, linewidths=0.5, linecolor="white")
+        sns.heatmap(
+            pd.DataFrame(z, index=[tx(i) for i in inits], columns=[tx(o) for o in opts]),
+            ax=ax,
+            cmap=cmap,
+            vmin=vmin,
+            vmax=vmax,
+            annot=False,
+            cbar=False,
+            linewidths=0.5,
+            linecolor="white",
+        )
     for k, (ax, reg, z, annot, dead) in enumerate(panels):
         for i in range(len(inits)):
             for j in range(len(opts)):
                 if annot[i, j]:
                     rgb = cmap((z[i, j] - vmin) / (vmax - vmin)) if np.isfinite(z[i, j]) else (1, 1, 1, 1)
                     light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 0.55
-                    ax.text(j + 0.5, i + 0.5, annot[i, j], ha="center", va="center", fontsize=7.5,
-                            color="#1f2328" if light else "white")
+                    ax.text(
+                        j + 0.5,
+                        i + 0.5,
+                        annot[i, j],
+                        ha="center",
+                        va="center",
+                        fontsize=7.5,
+                        color="#1f2328" if light else "white",
+                    )
         for i, j in dead:
-            ax.add_patch(Rectangle((j, i), 1, 1, facecolor="#eeeeee", edgecolor="#b02020", hatch="///",
-                                   linewidth=0.0, zorder=1))
-            ax.text(j + 0.5, i + 0.5, "div.", ha="center", va="center", fontsize=7.5, color="#b02020",
-                    zorder=2, fontweight="bold")
+            ax.add_patch(
+                Rectangle((j, i), 1, 1, facecolor="#eeeeee", edgecolor="#b02020", hatch="///", linewidth=0.0, zorder=1)
+            )
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                "div.",
+                ha="center",
+                va="center",
+                fontsize=7.5,
+                color="#b02020",
+                zorder=2,
+                fontweight="bold",
+            )
         ax.set_title(f"reg = {tx(reg)}")
         ax.set_xlabel("optimizer" if k // ncols == nrows - 1 else "")
         ax.set_ylabel("initialization" if k % ncols == 0 else "")
@@ -80,10 +113,18 @@ def heatmap(summary: pd.DataFrame, dataset: str, inits: Sequence[str], regs: Seq
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(100 * vmin, 100 * vmax))
     fig.colorbar(sm, ax=axes.ravel().tolist(), shrink=0.8, label="test accuracy (%)", pad=0.02, aspect=30)
     fig.suptitle(f"{tx(dataset)}: mean test accuracy over seeds (%)", fontsize="medium")
-    caption = (f"{dataset}: look for the darkest cells — the best init × optimizer per regularizer; "
-               "hatched ‘div.’ cells diverged in every run" + ("; * = some runs diverged" if partial else "") + ".")
-    return Figure(f"heatmap_{safe_name(dataset)}", "svg", render_svg(fig, f"heatmap-{dataset}"), caption,
-                  "Heat maps", alt=f"heat map of test accuracy for {dataset}")
+    caption = (
+        f"{dataset}: look for the darkest cells — the best init × optimizer per regularizer; "
+        "hatched ‘div.’ cells diverged in every run" + ("; * = some runs diverged" if partial else "") + "."
+    )
+    return Figure(
+        f"heatmap_{safe_name(dataset)}",
+        "svg",
+        render_svg(fig, f"heatmap-{dataset}"),
+        caption,
+        "Heat maps",
+        alt=f"heat map of test accuracy for {dataset}",
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -118,16 +159,18 @@ def curve_band(curves: Sequence[Sequence[float]], every: int = 1) -> tuple[np.nd
     return np.arange(n) * every, mean, low, high
 
 
-def learning_curves(dataset: str, init: str, panels: Mapping[str, Mapping[str, tuple[list, int]]],
-                    opts: Sequence[str]) -> Figure:
+def learning_curves(
+    dataset: str, init: str, panels: Mapping[str, Mapping[str, tuple[list, int]]], opts: Sequence[str]
+) -> Figure:
     """Cost per epoch, one line (mean over seeds) and band (range over seeds) per optimizer, one facet per regularizer.
 
     ``panels[reg][opt] = (list of cost curves, curve_every)``.
     """
     regs = list(panels)
     nrows, ncols = _grid(len(regs))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows + 0.6), squeeze=False, sharey=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows + 0.6), squeeze=False, sharey=False, layout="constrained"
+    )
     palette = dict(zip(opts, sns.color_palette("tab10", len(opts))))
     handles = {}
     for k, reg in enumerate(regs):
@@ -157,14 +200,28 @@ def learning_curves(dataset: str, init: str, panels: Mapping[str, Mapping[str, t
     for k in range(len(regs), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
     if handles:
-        fig.legend(list(handles.values()), [tx(h) for h in handles], loc="outside right upper",
-                   title="optimizer", frameon=False)
-    fig.suptitle(f"{tx(dataset)}: training cost per epoch, init = {tx(init)} (mean and range over seeds)",
-                 fontsize="medium")
-    caption = (f"{dataset}, {init} initialization: which optimizer drives the cost down fastest and furthest; "
-               "the band spans the seeds (a wide band: they disagree); a line that stops means runs diverged.")
-    return Figure(f"curves_{safe_name(dataset)}", "svg", render_svg(fig, f"curves-{dataset}"), caption,
-                  "Learning curves", alt=f"learning curves for {dataset}")
+        fig.legend(
+            list(handles.values()),
+            [tx(h) for h in handles],
+            loc="outside right upper",
+            title="optimizer",
+            frameon=False,
+        )
+    fig.suptitle(
+        f"{tx(dataset)}: training cost per epoch, init = {tx(init)} (mean and range over seeds)", fontsize="medium"
+    )
+    caption = (
+        f"{dataset}, {init} initialization: which optimizer drives the cost down fastest and furthest; "
+        "the band spans the seeds (a wide band: they disagree); a line that stops means runs diverged."
+    )
+    return Figure(
+        f"curves_{safe_name(dataset)}",
+        "svg",
+        render_svg(fig, f"curves-{dataset}"),
+        caption,
+        "Learning curves",
+        alt=f"learning curves for {dataset}",
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -176,26 +233,60 @@ def overfitting_gap(summary: pd.DataFrame, datasets: Sequence[str], regs: Sequen
     dot, the mean over cells as a large marker; the mean gap (train − test) under each regularizer's name."""
     s = summary[summary["dataset"].isin(datasets) & summary["ok"].gt(0)]
     long = pd.concat(
-        [s.assign(split="train", accuracy=100 * s["train_mean"]), s.assign(split="test", accuracy=100 * s["test_mean"])],
+        [
+            s.assign(split="train", accuracy=100 * s["train_mean"]),
+            s.assign(split="test", accuracy=100 * s["test_mean"]),
+        ],
         ignore_index=True,
     )[["dataset", "reg", "split", "accuracy"]].dropna()
     long["reg"] = long["reg"].map(tx)
     order = [tx(r) for r in regs]
     colors = {"train": "#4c72b0", "test": "#dd8452"}
     nrows, ncols = _grid(len(datasets))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(max(0.8 * len(regs), 2.6) * ncols + 1.0, 3.1 * nrows),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(max(0.8 * len(regs), 2.6) * ncols + 1.0, 3.1 * nrows),
+        squeeze=False,
+        layout="constrained",
+    )
     for k, ds in enumerate(datasets):
         ax = axes[k // ncols][k % ncols]
         d = long[long["dataset"] == ds]
         if not d.empty:
             with _seeded_jitter(f"gap-{ds}"):
-                sns.stripplot(data=d, x="reg", y="accuracy", hue="split", order=order, hue_order=["train", "test"],
-                              dodge=True, jitter=0.12, alpha=0.3, size=3, palette=colors, ax=ax, legend=False,
-                              rasterized=len(d) > 200)  # many dots: one small bitmap instead of one path each
-            sns.pointplot(data=d, x="reg", y="accuracy", hue="split", order=order, hue_order=["train", "test"],
-                          dodge=0.4, errorbar=None, markers="D", markersize=6, linestyle="none", palette=colors,
-                          ax=ax, legend=False)
+                sns.stripplot(
+                    data=d,
+                    x="reg",
+                    y="accuracy",
+                    hue="split",
+                    order=order,
+                    hue_order=["train", "test"],
+                    dodge=True,
+                    jitter=0.12,
+                    alpha=0.3,
+                    size=3,
+                    palette=colors,
+                    ax=ax,
+                    legend=False,
+                    rasterized=len(d) > 200,
+                )  # many dots: one small bitmap instead of one path each
+            sns.pointplot(
+                data=d,
+                x="reg",
+                y="accuracy",
+                hue="split",
+                order=order,
+                hue_order=["train", "test"],
+                dodge=0.4,
+                errorbar=None,
+                markers="D",
+                markersize=6,
+                linestyle="none",
+                palette=colors,
+                ax=ax,
+                legend=False,
+            )
             means = d.groupby(["reg", "split"])["accuracy"].mean().unstack()
             labels = []
             for reg in order:
@@ -211,12 +302,21 @@ def overfitting_gap(summary: pd.DataFrame, datasets: Sequence[str], regs: Sequen
     for k in range(len(datasets), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
     h = [plt.Line2D([], [], marker="D", ls="none", color=c) for c in colors.values()]
-    fig.legend(h, ["train (mean over cells)", "test (mean over cells)"], loc="outside upper center", ncol=2,
-               frameon=False)
-    caption = ("Train vs test accuracy per regularizer (faint dots: the init × optimizer cells; diamonds: their mean): "
-               "the vertical distance is the overfitting gap — a good regularizer closes it without lowering test.")
-    return Figure("overfitting_gap", "svg", render_svg(fig, "gap"), caption, "Regularization",
-                  alt="train versus test accuracy per regularizer")
+    fig.legend(
+        h, ["train (mean over cells)", "test (mean over cells)"], loc="outside upper center", ncol=2, frameon=False
+    )
+    caption = (
+        "Train vs test accuracy per regularizer (faint dots: the init × optimizer cells; diamonds: their mean): "
+        "the vertical distance is the overfitting gap — a good regularizer closes it without lowering test."
+    )
+    return Figure(
+        "overfitting_gap",
+        "svg",
+        render_svg(fig, "gap"),
+        caption,
+        "Regularization",
+        alt="train versus test accuracy per regularizer",
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -248,13 +348,29 @@ def decision_boundaries(dataset: str, rows: Sequence[tuple[str, Sequence[Mapping
                 if np.nanmin(z) < 0.5 < np.nanmax(z):
                     ax.contour(x, y, z, levels=[0.5], colors="k", linewidths=1.0)
             else:
-                ax.text(0.5, 0.5, "no boundary\n(diverged or missing)", ha="center", va="center",
-                        transform=ax.transAxes, color="#b02020")
+                ax.text(
+                    0.5,
+                    0.5,
+                    "no boundary\n(diverged or missing)",
+                    ha="center",
+                    va="center",
+                    transform=ax.transAxes,
+                    color="#b02020",
+                )
             pts = p.get("points")
             if pts is not None:
                 X, yy = pts
-                ax.scatter(X[0], X[1], c=yy, cmap=cmap, s=7, edgecolors="k", linewidths=0.3, vmin=0,
-                           vmax=max(1, int(np.max(yy)) if len(yy) else 1))
+                ax.scatter(
+                    X[0],
+                    X[1],
+                    c=yy,
+                    cmap=cmap,
+                    s=7,
+                    edgecolors="k",
+                    linewidths=0.3,
+                    vmin=0,
+                    vmax=max(1, int(np.max(yy)) if len(yy) else 1),
+                )
             ax.set_title(tx(p.get("title", "")), fontsize=8.5)
             ax.set_xticks([])
             ax.set_yticks([])
@@ -264,22 +380,39 @@ def decision_boundaries(dataset: str, rows: Sequence[tuple[str, Sequence[Mapping
     if cf is not None:
         fig.colorbar(cf, ax=axes.ravel().tolist(), shrink=0.6, label="P(class 1)", pad=0.02)
     fig.suptitle(f"{tx(dataset)}: decision boundaries", fontsize="medium")
-    caption = (f"{dataset}: where the model puts the 0.5 line — a flat colour means one class everywhere "
-               "(no symmetry breaking), a ragged line means overfitting, a smooth one follows the data.")
-    return Figure(f"boundaries_{safe_name(dataset)}", "png", render_png(fig), caption, "Decision boundaries",
-                  alt=f"decision boundaries for {dataset}")
+    caption = (
+        f"{dataset}: where the model puts the 0.5 line — a flat colour means one class everywhere "
+        "(no symmetry breaking), a ragged line means overfitting, a smooth one follows the data."
+    )
+    return Figure(
+        f"boundaries_{safe_name(dataset)}",
+        "png",
+        render_png(fig),
+        caption,
+        "Decision boundaries",
+        alt=f"decision boundaries for {dataset}",
+    )
 
 
 # ----------------------------------------------------------------------------------------------
 # main effects
 
 
-def main_effects(effects: pd.DataFrame, axes_order: Sequence[str] = ("init", "reg", "opt"),
-                 level_orders: Mapping[str, Sequence[str]] | None = None) -> Figure:
+def main_effects(
+    effects: pd.DataFrame,
+    axes_order: Sequence[str] = ("init", "reg", "opt"),
+    level_orders: Mapping[str, Sequence[str]] | None = None,
+) -> Figure:
     """Marginal mean test accuracy per level of each axis (``nnbench.stats.main_effects`` rows), hue = data set."""
     axes_order = [a for a in axes_order if a in set(effects["axis"])]
-    fig, axes = plt.subplots(1, max(len(axes_order), 1), figsize=(4.0 * max(len(axes_order), 1), 3.4),
-                             squeeze=False, sharey=True, layout="constrained")
+    fig, axes = plt.subplots(
+        1,
+        max(len(axes_order), 1),
+        figsize=(4.0 * max(len(axes_order), 1), 3.4),
+        squeeze=False,
+        sharey=True,
+        layout="constrained",
+    )
     datasets = [tx(d) for d in dict.fromkeys(effects["dataset"])]
     palette = dict(zip(datasets, sns.color_palette("colorblind", len(datasets))))
     titles = {"init": "initialization", "reg": "regularization", "opt": "optimizer"}
@@ -289,8 +422,19 @@ def main_effects(effects: pd.DataFrame, axes_order: Sequence[str] = ("init", "re
         order = list((level_orders or {}).get(axis, [])) or list(dict.fromkeys(d["level"]))
         order = [tx(lv) for lv in order if lv in set(d["level"])]
         d = d.assign(level=d["level"].map(tx), dataset=d["dataset"].map(tx))
-        sns.pointplot(data=d, x="level", y="acc", hue="dataset", order=order, hue_order=datasets, palette=palette,
-                      errorbar=None, ax=ax, markersize=4, linewidth=1.2)
+        sns.pointplot(
+            data=d,
+            x="level",
+            y="acc",
+            hue="dataset",
+            order=order,
+            hue_order=datasets,
+            palette=palette,
+            errorbar=None,
+            ax=ax,
+            markersize=4,
+            linewidth=1.2,
+        )
         ax.set_title(titles.get(axis, axis))
         ax.set_xlabel("")
         ax.set_ylabel("marginal mean test accuracy (%)" if k == 0 else "")
@@ -299,7 +443,15 @@ def main_effects(effects: pd.DataFrame, axes_order: Sequence[str] = ("init", "re
             ax.get_legend().remove()
     h = [plt.Line2D([], [], marker="o", color=palette[d]) for d in datasets]
     fig.legend(h, datasets, loc="outside upper center", ncol=min(len(datasets), 6), frameon=False)
-    caption = ("Main effects: the steeper an axis's profile, the more that choice matters; each point is the mean "
-               "test accuracy of a level, averaged over every combination of the other two axes.")
-    return Figure("main_effects", "svg", render_svg(fig, "effects"), caption, "Rankings",
-                  alt="main effects of initialization, regularization and optimizer")
+    caption = (
+        "Main effects: the steeper an axis's profile, the more that choice matters; each point is the mean "
+        "test accuracy of a level, averaged over every combination of the other two axes."
+    )
+    return Figure(
+        "main_effects",
+        "svg",
+        render_svg(fig, "effects"),
+        caption,
+        "Rankings",
+        alt="main effects of initialization, regularization and optimizer",
+    )

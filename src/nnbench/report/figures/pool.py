@@ -16,9 +16,19 @@ from .base import setup
 
 # rough seconds per figure on the default config (21 figures, ~15 s in all, most of it savefig): with
 # --jobs N > 1 the costliest start first, so that the workers finish together
-FIGURE_COST = {"study_depth": 1.7, "study_batch": 1.2, "heatmap": 1.0, "learning_curves": 0.8,
-               "overfitting_gap": 0.7, "main_effects": 0.5, "study_search": 0.5, "study_schedules": 0.4,
-               "study_gradcheck": 0.35, "decision_boundaries": 0.2, "study_depth_outcome": 0.2}
+FIGURE_COST = {
+    "study_depth": 1.7,
+    "study_batch": 1.2,
+    "heatmap": 1.0,
+    "learning_curves": 0.8,
+    "overfitting_gap": 0.7,
+    "main_effects": 0.5,
+    "study_search": 0.5,
+    "study_schedules": 0.4,
+    "study_gradcheck": 0.35,
+    "decision_boundaries": 0.2,
+    "study_depth_outcome": 0.2,
+}
 
 
 class FigureTask:
@@ -68,8 +78,12 @@ def render_figures(tasks: Sequence[FigureTask], jobs: int = 1) -> dict:
         setup()
         return {task: task.render() for task in tasks}
     order = sorted(range(len(tasks)), key=lambda i: -tasks[i].cost)  # stable: ties keep the report's order
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=multiprocessing.get_context("fork"),
-                               initializer=_start_worker, initargs=(tasks,))
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(tasks)),
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(tasks,),
+    )
     try:
         futures = {i: pool.submit(_render_in_worker, i) for i in order}
         return {tasks[i]: futures[i].result() for i in range(len(tasks))}
@@ -86,4 +100,3 @@ def fill(obj, rendered: Mapping):
     if isinstance(obj, list):
         return [fill(v, rendered) for v in obj]
     return obj
-

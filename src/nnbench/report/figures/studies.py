@@ -26,29 +26,71 @@ def study_gradcheck(table: pd.DataFrame, caption: str) -> Figure:
     fig, ax = plt.subplots(figsize=(max(4.5, 1.3 * len(order) + 2.5), 3.6), layout="constrained")
     palette = {"init": "#4c72b0", "trained": "#8c8c8c"}
     with _seeded_jitter("study-gradcheck"):
-        sns.stripplot(data=t, x="dataset", y="shown", hue="stage", order=order, hue_order=["init", "trained"],
-                      palette=palette, dodge=True, jitter=0.25, size=2.6, alpha=0.6, ax=ax, log_scale=True,
-                      rasterized=len(t) > 400)
+        sns.stripplot(
+            data=t,
+            x="dataset",
+            y="shown",
+            hue="stage",
+            order=order,
+            hue_order=["init", "trained"],
+            palette=palette,
+            dodge=True,
+            jitter=0.25,
+            size=2.6,
+            alpha=0.6,
+            ax=ax,
+            log_scale=True,
+            rasterized=len(t) > 400,
+        )
     threshold = float(t["threshold"].iloc[0]) if len(t) else 1e-7
     ax.axhline(threshold, color="#b02020", lw=1.2, ls="--")
-    ax.text(1.0, threshold, f" threshold {threshold:g}", color="#b02020", fontsize=8, va="bottom", ha="right",
-            transform=ax.get_yaxis_transform())
+    ax.text(
+        1.0,
+        threshold,
+        f" threshold {threshold:g}",
+        color="#b02020",
+        fontsize=8,
+        va="bottom",
+        ha="right",
+        transform=ax.get_yaxis_transform(),
+    )
     cause_colors = {"roundoff": "#dd8452", "kink": "#8172b3", "unexplained": "#b02020"}
     over = t[t["status"] == "fail"]
     positions = {d: i for i, d in enumerate(order)}
     for cause, g in over.groupby("cause"):
         x = g["dataset"].map(positions) + np.where(g["stage"] == "init", -0.2, 0.2)
-        ax.scatter(x, g["shown"], s=22, facecolors="none", edgecolors=cause_colors.get(cause, "k"), linewidths=1.0,
-                   label=f"above: {cause}", zorder=3)
+        ax.scatter(
+            x,
+            g["shown"],
+            s=22,
+            facecolors="none",
+            edgecolors=cause_colors.get(cause, "k"),
+            linewidths=1.0,
+            label=f"above: {cause}",
+            zorder=3,
+        )
     if (t["difference"] == 0).any():
-        ax.text(0.0, DIFF_FLOOR, " exactly 0", fontsize=7.5, color="#59636e", va="bottom",
-                transform=ax.get_yaxis_transform())
+        ax.text(
+            0.0,
+            DIFF_FLOOR,
+            " exactly 0",
+            fontsize=7.5,
+            color="#59636e",
+            va="bottom",
+            transform=ax.get_yaxis_transform(),
+        )
     ax.set_xlabel("")
     ax.set_ylabel("relative difference (backprop vs two-sided)")
     ax.legend(loc="upper left", fontsize=7.5, frameon=False, ncol=2)
     fig.suptitle("Gradient checks of every grid cell", fontsize="medium")
-    return Figure("study_gradcheck", "svg", render_svg(fig, "study-gradcheck"), caption, STUDY,
-                  alt="relative differences of the gradient checks per data set")
+    return Figure(
+        "study_gradcheck",
+        "svg",
+        render_svg(fig, "study-gradcheck"),
+        caption,
+        STUDY,
+        alt="relative differences of the gradient checks per data set",
+    )
 
 
 def study_depth(layers: pd.DataFrame, caption: str) -> Figure:
@@ -57,8 +99,14 @@ def study_depth(layers: pd.DataFrame, caption: str) -> Figure:
     acts = list(dict.fromkeys(layers["activation"]))
     depths = sorted(layers["depth"].unique())
     med = layers.groupby(["init", "activation", "depth", "layer"])["grad_norm"].median().reset_index()
-    fig, axes = plt.subplots(len(acts), len(inits), figsize=(2.9 * len(inits) + 1.2, 2.5 * len(acts) + 0.6),
-                             squeeze=False, sharex=True, layout="constrained")
+    fig, axes = plt.subplots(
+        len(acts),
+        len(inits),
+        figsize=(2.9 * len(inits) + 1.2, 2.5 * len(acts) + 0.6),
+        squeeze=False,
+        sharex=True,
+        layout="constrained",
+    )
     colors = dict(zip(depths, sns.color_palette("viridis", len(depths))))
     shared = []  # panels that share one y range: every init but "large" (whose norms explode by decades)
     for i, act in enumerate(acts):
@@ -69,13 +117,27 @@ def study_depth(layers: pd.DataFrame, caption: str) -> Figure:
             for depth in depths:
                 line = positive[positive["depth"] == depth]
                 if len(line):
-                    ax.plot(line["layer"], line["grad_norm"], color=colors[depth], lw=1.3, marker=".", ms=3,
-                            label=str(depth))
+                    ax.plot(
+                        line["layer"],
+                        line["grad_norm"],
+                        color=colors[depth],
+                        lw=1.3,
+                        marker=".",
+                        ms=3,
+                        label=str(depth),
+                    )
             ax.set_yscale("log")
             if positive.empty:
                 ax.set_yticks([])
-                ax.text(0.5, 0.5, "every gradient\nexactly 0" if (d["grad_norm"] == 0).all() else "no finite norm",
-                        ha="center", va="center", transform=ax.transAxes, color="#b02020")
+                ax.text(
+                    0.5,
+                    0.5,
+                    "every gradient\nexactly 0" if (d["grad_norm"] == 0).all() else "no finite norm",
+                    ha="center",
+                    va="center",
+                    transform=ax.transAxes,
+                    color="#b02020",
+                )
             elif init != "large":
                 shared.append(ax)
             ax.set_title(f"{tx(init)} · {tx(act)}")
@@ -89,16 +151,23 @@ def study_depth(layers: pd.DataFrame, caption: str) -> Figure:
     handles = [plt.Line2D([], [], color=colors[d], lw=1.5) for d in depths]
     fig.legend(handles, [str(d) for d in depths], title="hidden layers", loc="outside right upper", frameon=False)
     fig.suptitle("Gradient norm of each layer at initialization, by depth", fontsize="medium")
-    return Figure("study_depth", "svg", render_svg(fig, "study-depth"), caption, STUDY,
-                  alt="gradient norm by layer for each depth, initialization and activation")
+    return Figure(
+        "study_depth",
+        "svg",
+        render_svg(fig, "study-depth"),
+        caption,
+        STUDY,
+        alt="gradient norm by layer for each depth, initialization and activation",
+    )
 
 
 def study_depth_outcome(runs: pd.DataFrame) -> Figure:
     """Test accuracy after training against depth, one line per init, one panel per activation."""
     acts = list(dict.fromkeys(runs["activation"]))
     inits = list(dict.fromkeys(runs["init"]))
-    fig, axes = plt.subplots(1, len(acts), figsize=(3.6 * len(acts) + 1.3, 2.9), squeeze=False, sharey=True,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        1, len(acts), figsize=(3.6 * len(acts) + 1.3, 2.9), squeeze=False, sharey=True, layout="constrained"
+    )
     colors = dict(zip(inits, sns.color_palette("colorblind", len(inits))))
     for k, act in enumerate(acts):
         ax = axes[0][k]
@@ -112,13 +181,26 @@ def study_depth_outcome(runs: pd.DataFrame) -> Figure:
         ax.set_title(tx(act))
         ax.set_xlabel("hidden layers")
         ax.set_ylabel("test accuracy (%)" if k == 0 else "")
-    fig.legend([plt.Line2D([], [], color=colors[i], marker="o") for i in inits], [tx(i) for i in inits],
-               title="init", loc="outside right upper", frameon=False)
+    fig.legend(
+        [plt.Line2D([], [], color=colors[i], marker="o") for i in inits],
+        [tx(i) for i in inits],
+        title="init",
+        loc="outside right upper",
+        frameon=False,
+    )
     fig.suptitle("Training outcome by depth (mean over seeds; × at 50 %: every run diverged)", fontsize="medium")
-    caption = ("Test accuracy after training, against the number of hidden layers: where the gradient norms of the "
-               "figure above vanish (or explode), training fails as the network deepens.")
-    return Figure("study_depth_outcome", "svg", render_svg(fig, "study-depth-outcome"), caption, STUDY,
-                  alt="test accuracy against depth per initialization")
+    caption = (
+        "Test accuracy after training, against the number of hidden layers: where the gradient norms of the "
+        "figure above vanish (or explode), training fails as the network deepens."
+    )
+    return Figure(
+        "study_depth_outcome",
+        "svg",
+        render_svg(fig, "study-depth-outcome"),
+        caption,
+        STUDY,
+        alt="test accuracy against depth per initialization",
+    )
 
 
 def study_search(summary: pd.DataFrame, trials: pd.DataFrame | None, caption: str, labels: Mapping[str, str]) -> Figure:
@@ -130,7 +212,9 @@ def study_search(summary: pd.DataFrame, trials: pd.DataFrame | None, caption: st
     ncols = 3 if show_trials else 2
     fig, axes = plt.subplots(1, ncols, figsize=(4.0 * ncols + 1.6, 3.3), squeeze=False, layout="constrained")
     budgets = sorted(summary["budget"].unique())
-    for k, (col, title) in enumerate((("val", "best validation accuracy"), ("test", "test accuracy of that candidate"))):
+    for k, (col, title) in enumerate(
+        (("val", "best validation accuracy"), ("test", "test accuracy of that candidate"))
+    ):
         ax = axes[0][k]
         for i, m in enumerate(methods):
             d = summary[summary["method"] == m].sort_values("budget")
@@ -138,8 +222,9 @@ def study_search(summary: pd.DataFrame, trials: pd.DataFrame | None, caption: st
             y = 100 * d[col].to_numpy(float)
             lo, hi = 100 * d[f"{col}_low"].to_numpy(float), 100 * d[f"{col}_high"].to_numpy(float)
             err = np.vstack([np.where(np.isfinite(lo), y - lo, 0), np.where(np.isfinite(hi), hi - y, 0)])
-            ax.errorbar(x, y, yerr=err, color=colors[m], marker="o", ms=3.5, lw=1.3, capsize=2,
-                        label=tx(labels.get(m, m)))
+            ax.errorbar(
+                x, y, yerr=err, color=colors[m], marker="o", ms=3.5, lw=1.3, capsize=2, label=tx(labels.get(m, m))
+            )
         ax.set_xscale("log")
         ax.set_xticks(budgets, [str(b) for b in budgets])
         ax.xaxis.set_minor_formatter(ticker.NullFormatter())
@@ -155,10 +240,22 @@ def study_search(summary: pd.DataFrame, trials: pd.DataFrame | None, caption: st
         ax.set_title("every random-search trial", fontsize="small")
         fig.colorbar(sc, ax=ax, label="r = log10(1 − β)", pad=0.01)
     handles = [plt.Line2D([], [], color=colors[m], marker="o") for m in methods]
-    fig.legend(handles, [tx(labels.get(m, m)) for m in methods], loc="outside upper center",
-               ncol=min(len(methods), 5), frameon=False, fontsize=8)
-    return Figure("study_search", "svg", render_svg(fig, "study-search"), caption, STUDY,
-                  alt="best accuracy against budget per search method")
+    fig.legend(
+        handles,
+        [tx(labels.get(m, m)) for m in methods],
+        loc="outside upper center",
+        ncol=min(len(methods), 5),
+        frameon=False,
+        fontsize=8,
+    )
+    return Figure(
+        "study_search",
+        "svg",
+        render_svg(fig, "study-search"),
+        caption,
+        STUDY,
+        alt="best accuracy against budget per search method",
+    )
 
 
 def study_schedules(table: pd.DataFrame, caption: str) -> Figure | None:
@@ -169,8 +266,15 @@ def study_schedules(table: pd.DataFrame, caption: str) -> Figure | None:
     opts = list(dict.fromkeys(s["optimizer"]))
     scheds = list(dict.fromkeys(s["schedule"]))
     nrows, ncols = _grid(len(opts))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols + 1.4, 2.5 * nrows + 0.5), squeeze=False,
-                             sharex=True, sharey=True, layout="constrained")
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(3.2 * ncols + 1.4, 2.5 * nrows + 0.5),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+        layout="constrained",
+    )
     colors = dict(zip(scheds, sns.color_palette("colorblind", len(scheds))))
     for k, opt in enumerate(opts):
         ax = axes[k // ncols][k % ncols]
@@ -182,11 +286,22 @@ def study_schedules(table: pd.DataFrame, caption: str) -> Figure | None:
         ax.set_ylabel("test accuracy (%)" if k % ncols == 0 else "")
     for k in range(len(opts), nrows * ncols):
         axes[k // ncols][k % ncols].set_visible(False)
-    fig.legend([plt.Line2D([], [], color=colors[c], marker="o") for c in scheds], [tx(c) for c in scheds],
-               title="schedule", loc="outside right upper", frameon=False)
+    fig.legend(
+        [plt.Line2D([], [], color=colors[c], marker="o") for c in scheds],
+        [tx(c) for c in scheds],
+        title="schedule",
+        loc="outside right upper",
+        frameon=False,
+    )
     fig.suptitle(f"Learning-rate schedules (batch size {int(s['batch_size'].iloc[0])})", fontsize="medium")
-    return Figure("study_schedules", "svg", render_svg(fig, "study-schedules"), caption, STUDY,
-                  alt="test accuracy against epochs per optimizer and schedule")
+    return Figure(
+        "study_schedules",
+        "svg",
+        render_svg(fig, "study-schedules"),
+        caption,
+        STUDY,
+        alt="test accuracy against epochs per optimizer and schedule",
+    )
 
 
 def study_batch(table: pd.DataFrame) -> Figure | None:
@@ -198,13 +313,17 @@ def study_batch(table: pd.DataFrame) -> Figure | None:
     b = b.assign(label=np.where(b["full_batch"].astype(str).str.lower() == "true", "full", b["batch_size"].astype(str)))
     opts = list(dict.fromkeys(b["optimizer"]))
     labels = list(dict.fromkeys(b["label"]))
-    fig, axes = plt.subplots(2, len(opts), figsize=(2.5 * len(opts) + 1.4, 5.2), squeeze=False, sharey=True,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        2, len(opts), figsize=(2.5 * len(opts) + 1.4, 5.2), squeeze=False, sharey=True, layout="constrained"
+    )
     colors = dict(zip(labels, sns.color_palette("rocket_r", len(labels))))
     for k, opt in enumerate(opts):
         for lab in labels:
-            g = b[(b["optimizer"] == opt) & (b["label"] == lab)].groupby("epochs").agg(
-                acc=("test_acc", "mean"), s=("seconds", "mean"))
+            g = (
+                b[(b["optimizer"] == opt) & (b["label"] == lab)]
+                .groupby("epochs")
+                .agg(acc=("test_acc", "mean"), s=("seconds", "mean"))
+            )
             axes[0][k].plot(g.index, 100 * g["acc"], marker="o", ms=3, color=colors[lab])
             axes[1][k].plot(g["s"], 100 * g["acc"], marker="o", ms=3, color=colors[lab])
         axes[0][k].set_title(tx(opt))
@@ -213,10 +332,23 @@ def study_batch(table: pd.DataFrame) -> Figure | None:
         axes[1][k].set_xlabel("training time (s)")
         for r in (0, 1):
             axes[r][k].set_ylabel("test accuracy (%)" if k == 0 else "")
-    fig.legend([plt.Line2D([], [], color=colors[lab], marker="o") for lab in labels], labels, title="batch size",
-               loc="outside right upper", frameon=False)
+    fig.legend(
+        [plt.Line2D([], [], color=colors[lab], marker="o") for lab in labels],
+        labels,
+        title="batch size",
+        loc="outside right upper",
+        frameon=False,
+    )
     fig.suptitle("Batch size: accuracy against epochs and against wall time (constant rate)", fontsize="medium")
-    caption = ("Each point is a run stopped at that epoch (mean over seeds); the bottom row puts the same runs on "
-               "the wall-time axis: small batches learn more per epoch but each epoch costs more.")
-    return Figure("study_batch", "svg", render_svg(fig, "study-batch"), caption, STUDY,
-                  alt="test accuracy against epochs and wall time per batch size")
+    caption = (
+        "Each point is a run stopped at that epoch (mean over seeds); the bottom row puts the same runs on "
+        "the wall-time axis: small batches learn more per epoch but each epoch costs more."
+    )
+    return Figure(
+        "study_batch",
+        "svg",
+        render_svg(fig, "study-batch"),
+        caption,
+        STUDY,
+        alt="test accuracy against epochs and wall time per batch size",
+    )

@@ -21,8 +21,9 @@ def _cell_label(init, reg, opt) -> str:
     return f"{init} · {reg} · {opt}"
 
 
-def stats_tables(summary: pd.DataFrame, dataset: str, regs: Sequence[str], inits: Sequence[str],
-                 opts: Sequence[str]) -> list[dict]:
+def stats_tables(
+    summary: pd.DataFrame, dataset: str, regs: Sequence[str], inits: Sequence[str], opts: Sequence[str]
+) -> list[dict]:
     cells = summary[summary["dataset"] == dataset].set_index(["init", "reg", "opt"], drop=False)
     blocks = []
     for reg in regs:
@@ -49,8 +50,9 @@ def stats_tables(summary: pd.DataFrame, dataset: str, regs: Sequence[str], inits
     return blocks
 
 
-def dataset_comments(summary: pd.DataFrame, runs: pd.DataFrame, dataset: str, ranking: pd.DataFrame,
-                     effects: pd.DataFrame) -> list[str]:
+def dataset_comments(
+    summary: pd.DataFrame, runs: pd.DataFrame, dataset: str, ranking: pd.DataFrame, effects: pd.DataFrame
+) -> list[str]:
     """Plain-language findings derived from the numbers."""
     s = summary[summary["dataset"] == dataset]
     out = []
@@ -61,22 +63,30 @@ def dataset_comments(summary: pd.DataFrame, runs: pd.DataFrame, dataset: str, ra
             b = b.iloc[0]
             c = s[(s["init"] == b["init"]) & (s["reg"] == b["reg"]) & (s["opt"] == b["opt"])].iloc[0]
             n_tied = int((ranking["verdict"] == "tied").sum())
-            out.append(f"Best cell: {b['init']} initialization, {b['reg']} regularization, {b['opt']} — test "
-                       f"{fmt_acc(c['test_mean'], c['test_ci_high'])} (train {fmt_pct(c['train_mean'])}); "
-                       f"{n_tied} other cell{'s' if n_tied != 1 else ''} cannot be told apart from it.")
+            out.append(
+                f"Best cell: {b['init']} initialization, {b['reg']} regularization, {b['opt']} — test "
+                f"{fmt_acc(c['test_mean'], c['test_ci_high'])} (train {fmt_pct(c['train_mean'])}); "
+                f"{n_tied} other cell{'s' if n_tied != 1 else ''} cannot be told apart from it."
+            )
         worst = ok.sort_values("test_mean").iloc[0]
-        out.append(f"Worst cell that trained: {worst['init']} · {worst['reg']} · {worst['opt']} at "
-                   f"{fmt_pct(worst['test_mean'])} test accuracy.")
+        out.append(
+            f"Worst cell that trained: {worst['init']} · {worst['reg']} · {worst['opt']} at "
+            f"{fmt_pct(worst['test_mean'])} test accuracy."
+        )
     comments = s["comment"].fillna("").astype(str)
     sym = s[comments.str.contains("fails to break symmetry")]
     stuck = s[comments.str.contains("does not learn")]
     if len(sym):
-        out.append(f"{len(sym)} zeros-initialized cell{'s' if len(sym) != 1 else ''} stay at chance level: "
-                   "with every weight equal the hidden units never become different (no symmetry breaking).")
+        out.append(
+            f"{len(sym)} zeros-initialized cell{'s' if len(sym) != 1 else ''} stay at chance level: "
+            "with every weight equal the hidden units never become different (no symmetry breaking)."
+        )
     if len(stuck):
         inits = ", ".join(f"{k} ({v})" for k, v in stuck["init"].value_counts().items())
-        out.append(f"{len(stuck)} other cell{'s' if len(stuck) != 1 else ''} do not learn (chance-level test "
-                   f"accuracy), by initialization: {inits}.")
+        out.append(
+            f"{len(stuck)} other cell{'s' if len(stuck) != 1 else ''} do not learn (chance-level test "
+            f"accuracy), by initialization: {inits}."
+        )
     n_runs, n_div = int(s["runs"].sum()), int(s["diverged"].sum())
     if n_div:
         by = s[s["diverged"] > 0]
@@ -98,15 +108,19 @@ def dataset_comments(summary: pd.DataFrame, runs: pd.DataFrame, dataset: str, ra
                 if e.empty:
                     continue
                 hi, lo = e.loc[e["test_mean"].idxmax()], e.loc[e["test_mean"].idxmin()]
-                parts.append(f"{names.get(axis, axis)} {100 * span:.1f} points ({lo['level']} "
-                             f"{fmt_pct(lo['test_mean'])} → {hi['level']} {fmt_pct(hi['test_mean'])})")
+                parts.append(
+                    f"{names.get(axis, axis)} {100 * span:.1f} points ({lo['level']} "
+                    f"{fmt_pct(lo['test_mean'])} → {hi['level']} {fmt_pct(hi['test_mean'])})"
+                )
             out.append("What matters most (range of the marginal mean test accuracy): " + "; ".join(parts) + ".")
         reg = effects[(effects["axis"] == "reg")].dropna(subset=["gap_mean"])
         if len(reg) > 1:
             lo, hi = reg.loc[reg["gap_mean"].idxmin()], reg.loc[reg["gap_mean"].idxmax()]
-            out.append(f"Overfitting gap (train − test, marginal): largest with {hi['level']} "
-                       f"({100 * hi['gap_mean']:+.1f} points), smallest with {lo['level']} "
-                       f"({100 * lo['gap_mean']:+.1f} points).")
+            out.append(
+                f"Overfitting gap (train − test, marginal): largest with {hi['level']} "
+                f"({100 * hi['gap_mean']:+.1f} points), smallest with {lo['level']} "
+                f"({100 * lo['gap_mean']:+.1f} points)."
+            )
     return out
 
 
@@ -123,8 +137,16 @@ def ranking_block(ranking: pd.DataFrame, test: str, alpha: float, n_seeds: int) 
         })  # fmt: skip
     top = [r for r in rows if r["verdict"] in ("best", "tied", "untestable")]
     counts = ranking["verdict"].value_counts().to_dict()
-    return {"top": top[:TOP_ROWS], "more": max(0, len(top) - TOP_ROWS), "all": rows, "counts": counts, "test": "paired t-test" if test == "ttest" else "Wilcoxon signed-rank test",
-            "alpha": alpha, "n_seeds": n_seeds, "n_cells": len(rows)}
+    return {
+        "top": top[:TOP_ROWS],
+        "more": max(0, len(top) - TOP_ROWS),
+        "all": rows,
+        "counts": counts,
+        "test": "paired t-test" if test == "ttest" else "Wilcoxon signed-rank test",
+        "alpha": alpha,
+        "n_seeds": n_seeds,
+        "n_cells": len(rows),
+    }
 
 
 def effects_block(effects: pd.DataFrame) -> list[dict]:
@@ -209,4 +231,3 @@ def has_boundary(inputs: ReportInputs, dataset, inits, regs, opts) -> bool:
                 if cell:
                     return any(r.get("boundary") for r in cell.get("runs", []))
     return False
-

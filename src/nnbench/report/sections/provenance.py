@@ -19,8 +19,18 @@ from nnbench.provenance import package_versions
 from ..format import fmt_mb, fmt_seconds
 from ..inputs import ReportInputs
 
-PACKAGES = ["nnbench", "numpy", "scipy", "scikit-learn", "pandas", "matplotlib", "seaborn", "jinja2", "pyyaml",
-            "snakemake"]
+PACKAGES = [
+    "nnbench",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "pandas",
+    "matplotlib",
+    "seaborn",
+    "jinja2",
+    "pyyaml",
+    "snakemake",
+]
 
 
 def _versions() -> dict[str, str]:
@@ -30,7 +40,9 @@ def _versions() -> dict[str, str]:
 
 def _git(cwd: Path) -> dict:
     def run(*args):
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
 
     try:
         commit = run("rev-parse", "HEAD")
@@ -44,8 +56,13 @@ def _git(cwd: Path) -> dict:
 
 
 def _machine() -> dict:
-    info = {"host": platform.node(), "platform": platform.platform(), "machine": platform.machine(),
-            "processor": platform.processor() or "", "cpus": os.cpu_count()}
+    info = {
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or "",
+        "cpus": os.cpu_count(),
+    }
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -53,7 +70,7 @@ def _machine() -> dict:
                 break
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal"):
-                info["memory"] = f"{int(line.split()[1]) / 1024 ** 2:.1f} GB"
+                info["memory"] = f"{int(line.split()[1]) / 1024**2:.1f} GB"
                 break
     except OSError:
         pass
@@ -78,16 +95,27 @@ def benchmarks_block(bench: pd.DataFrame | None) -> dict | None:
     b["wildcards"] = b["wildcards"].fillna("").astype(str) if "wildcards" in b.columns else ""
     per_rule = []
     for rule, g in b.groupby("rule", sort=True):
-        per_rule.append({"rule": rule, "jobs": len(g), "total": fmt_seconds(g["s"].sum()),
-                         "mean": fmt_seconds(g["s"].mean()), "max": fmt_seconds(g["s"].max()),
-                         "rss": fmt_mb(g["max_rss"].max())})
+        per_rule.append(
+            {
+                "rule": rule,
+                "jobs": len(g),
+                "total": fmt_seconds(g["s"].sum()),
+                "mean": fmt_seconds(g["s"].mean()),
+                "max": fmt_seconds(g["s"].max()),
+                "rss": fmt_mb(g["max_rss"].max()),
+            }
+        )
     slow = b.sort_values("s", ascending=False).head(10)
     return {
-        "jobs": len(b), "total": fmt_seconds(b["s"].sum()), "max_rss": fmt_mb(b["max_rss"].max()),
+        "jobs": len(b),
+        "total": fmt_seconds(b["s"].sum()),
+        "max_rss": fmt_mb(b["max_rss"].max()),
         "cpu": fmt_seconds(pd.to_numeric(b["cpu_time"], errors="coerce").sum()) if "cpu_time" in b.columns else None,
         "per_rule": per_rule,
-        "slowest": [{"rule": r["rule"], "wildcards": r["wildcards"], "s": fmt_seconds(r["s"]),
-                     "rss": fmt_mb(r["max_rss"])} for r in slow.to_dict("records")],
+        "slowest": [
+            {"rule": r["rule"], "wildcards": r["wildcards"], "s": fmt_seconds(r["s"]), "rss": fmt_mb(r["max_rss"])}
+            for r in slow.to_dict("records")
+        ],
     }
 
 
@@ -99,11 +127,11 @@ def provenance(inputs: ReportInputs, runs: pd.DataFrame, seeds: list[int], confi
         "config_source": config_source,
         "seeds": seeds,
         "seeds_seen": sorted(int(s) for s in runs["seed"].dropna().unique()) if "seed" in runs.columns else [],
-        "n_runs": len(runs), "n_cells": hashes,
+        "n_runs": len(runs),
+        "n_cells": hashes,
         "versions": _versions(),
         "result_versions": inputs.result_versions(),
         "git": _git(Path.cwd()),
         "machine": _machine(),
         "date": _now().strftime("%Y-%m-%d %H:%M:%S UTC"),
     }
-

@@ -26,10 +26,22 @@ def studies_section(inputs: ReportInputs) -> dict:
         found = study.findings(tables, dict(cfg.get(name) or {}))
         figures = {key: FigureTask(*task) for key, task in study.figures(tables, found).items()}
         tasks += figures.values()
-        seconds = (None if inputs.studies_benchmarks is None
-                   else findings.benchmark_seconds(inputs.studies_benchmarks / f"{name}.tsv"))
-        blocks[name] = {"caption": found.get("caption", ""), **study.block(tables, found), **figures,
-                        "seconds": fmt_seconds(seconds),
-                        "template": [f"studies/{name}.html.j2", "studies/generic.html.j2"], "title": study.title}
-    return {"blocks": blocks, "tasks": tasks, "titles": {name: s.title for name, s in STUDIES.items()},
-            "verdict": blocks["gradcheck"]["verdict"] if "gradcheck" in blocks else None}
+        seconds = (
+            None
+            if inputs.studies_benchmarks is None
+            else findings.benchmark_seconds(inputs.studies_benchmarks / f"{name}.tsv")
+        )
+        blocks[name] = {
+            "caption": found.get("caption", ""),
+            **study.block(tables, found),
+            **figures,
+            "seconds": fmt_seconds(seconds),
+            "template": [f"studies/{name}.html.j2", "studies/generic.html.j2"],
+            "title": study.title,
+        }
+    return {
+        "blocks": blocks,
+        "tasks": tasks,
+        "titles": {name: s.title for name, s in STUDIES.items()},
+        "verdict": blocks["gradcheck"]["verdict"] if "gradcheck" in blocks else None,
+    }
