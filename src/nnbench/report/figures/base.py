@@ -8,6 +8,9 @@ Size: SVG keeps text as text (``svg.fonttype = none``), has no metadata (determi
 unique clip-path ids per figure (``svg.hashsalt``), so several SVGs can be inlined in one HTML page.
 A figure depends on its arguments only, never on what was drawn before it (the strip plots' jitter is
 seeded per panel): the same bytes whether drawn in one process or in ``nnbench report --jobs N`` workers.
+Hover: a figure function gives a mark a hover text with :func:`hover` (matplotlib's ``gid``); :func:`render_svg`
+turns it into an SVG ``<title>`` (a browser shows it on hover, with or without JavaScript) in a ``<g class="tip">``,
+and every titled axes into a ``<g class="panel" data-panel="{title}">`` (the report's panel picker zooms to one).
 Curves are thinned to at most ``MAX_CURVE_POINTS`` points; decision boundaries (dense ``contourf``)
 are PNG.
 """
@@ -21,6 +24,7 @@ import math
 import re
 import zlib
 from dataclasses import dataclass
+from html import escape
 
 import matplotlib
 
@@ -34,6 +38,8 @@ MAX_CURVE_POINTS = 80
 PNG_DPI = 90
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
+_TIP = re.compile(r'<g id="nnbtip-(\d+)">')
+_PANEL = re.compile(r'<g id="nnbpanel-(\d+)">')
 
 
 @dataclass
@@ -88,6 +94,13 @@ def safe_name(text: str) -> str:
 
 def render_svg(fig, name: str) -> str:
     """SVG text of ``fig`` (no XML prolog, no metadata, ids salted with ``name``); closes ``fig``."""
+    tips = getattr(fig, "_nnbench_tips", [])
+    panels = []
+    for ax in fig.axes:
+        title = ax.get_title().replace("\\$", "$")
+        if title and ax.get_visible() and ax.get_gid() is None:
+            ax.set_gid(f"nnbpanel-{len(panels)}")
+            panels.append(title)
     buf = io.StringIO()
     with plt.rc_context({"svg.hashsalt": f"nnbench-{name}"}):
         fig.savefig(
@@ -98,7 +111,25 @@ def render_svg(fig, name: str) -> str:
         )
     plt.close(fig)
     text = _COMMENT.sub("", _PROLOG.sub("", buf.getvalue(), count=1))
+    salt = safe_name(name)
+    text = _TIP.sub(
+        lambda m: f'<g id="{salt}-tip{m[1]}" class="{tips[int(m[1])][1]}"><title>{escape(tips[int(m[1])][0])}</title>',
+        text,
+    )
+    text = _PANEL.sub(
+        lambda m: f'<g id="{salt}-panel{m[1]}" class="panel" data-panel="{escape(panels[int(m[1])])}">', text
+    )
     return text.strip()
+
+
+def hover(artist, text: str, area: bool = False) -> None:
+    """Give ``artist`` (already added to its figure) the hover text ``text``: an SVG ``<title>`` in the figure's
+    SVG (:func:`render_svg`). ``area``: the artist is an unpainted region (``facecolor="none"``) that still takes
+    the pointer (class ``tip area``, which the report's CSS gives ``pointer-events: all``)."""
+    fig = artist.get_figure()
+    tips = fig.__dict__.setdefault("_nnbench_tips", [])
+    artist.set_gid(f"nnbtip-{len(tips)}")
+    tips.append((str(text), "tip area" if area else "tip"))
 
 
 def render_png(fig) -> bytes:
