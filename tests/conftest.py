@@ -338,5 +338,3 @@ def built(tmp_path_factory, report_grid):
     )
     assert rc == 0
     return {**fx, "root": root, "out": out, "html": out.read_text(encoding="utf-8"), "figures": figs, "tables": tabs}
-
-

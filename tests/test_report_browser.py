@@ -135,7 +135,9 @@ def test_filter_to_one_data_set(page, built, report_grid):
     gap_rows = _column(page, gap, 1)
     assert gap_rows == ["dropout"]
     ranking = [
-        t for t in page.find_elements("css selector", "table.ranking") if t.get_attribute("data-dataset") == "breast_cancer"
+        t
+        for t in page.find_elements("css selector", "table.ranking")
+        if t.get_attribute("data-dataset") == "breast_cancer"
     ][0]
     assert set(_column(page, ranking, 3)) <= {"adam"} and set(_column(page, ranking, 2)) <= {"dropout"}
     count = page.find_element("id", "explore-count").text

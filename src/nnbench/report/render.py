@@ -167,7 +167,13 @@ def build_report(
         if any(len(f) for f in rank_frames)
         else pd.DataFrame(columns=stats.RANK_COLUMNS)
     )
-    extras = {"figures": figures, "rankings": rankings, "effects": all_effects, "course": course, "cross_ranks": cross_ranks}
+    extras = {
+        "figures": figures,
+        "rankings": rankings,
+        "effects": all_effects,
+        "course": course,
+        "cross_ranks": cross_ranks,
+    }
     return html, extras
 
 

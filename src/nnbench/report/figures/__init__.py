@@ -9,8 +9,8 @@ from .base import MAX_CURVE_POINTS, PNG_DPI, Figure, hover, render_png, render_s
 from .curves import curve_band, learning_curves
 from .grid import decision_boundaries, main_effects, overfitting_gap
 from .heatmaps import heatmap
-from .ranks import cross_dataset_ranks
 from .pool import FIGURE_COST, FigureTask, fill, render_figures
+from .ranks import cross_dataset_ranks
 from .studies import (
     DIFF_FLOOR,
     STUDY,

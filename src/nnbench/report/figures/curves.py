@@ -111,5 +111,3 @@ def learning_curves(
         "Learning curves",
         alt=f"learning curves for {dataset}",
     )
-
-

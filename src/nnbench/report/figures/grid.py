@@ -12,7 +12,6 @@ import seaborn as sns
 
 from .base import Figure, _grid, _seeded_jitter, render_png, render_svg, safe_name, tx
 
-
 # ----------------------------------------------------------------------------------------------
 # regularization: train vs test
 

@@ -129,8 +129,6 @@ def heatmap(
     )
 
 
-
-
 def _cell_text(cells: pd.DataFrame, init: str, reg: str, opt: str) -> str:
     """The hover text of one heat-map cell: its axes, the test accuracy with its 95 % interval, runs ok."""
     head = f"init {init} · reg {reg} · opt {opt}"

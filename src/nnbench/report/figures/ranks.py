@@ -45,7 +45,9 @@ def cross_dataset_ranks(ranks: pd.DataFrame, datasets: list[str], top: int = TOP
             ax.add_patch(mark)
             where = "mean over data sets" if col == "mean_rank" else col[len("rank_") :]
             value = getattr(row, "mean_rank") if col == "mean_rank" else shown.iloc[i][col]
-            text = f"{labels[i]} — {where}: " + (f"rank {value:.3g} of {n_cells}" if np.isfinite(value) else "not on the grid")
+            text = f"{labels[i]} — {where}: " + (
+                f"rank {value:.3g} of {n_cells}" if np.isfinite(value) else "not on the grid"
+            )
             hover(mark, text, area=True)
     ax.set_xlabel("")
     ax.set_ylabel("init · reg · optimizer")
