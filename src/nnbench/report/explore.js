@@ -84,6 +84,10 @@
     return KEYS.every(function (k) { return !state[k] || vals[k] === null || vals[k] === state[k]; });
   }
 
+  function active() {
+    return !!state.text || KEYS.some(function (k) { return !!state[k]; });
+  }
+
   function applyFilter() {
     var text = state.text.toLowerCase();
     document.querySelectorAll("main table").forEach(function (table) {
@@ -94,7 +98,15 @@
         row.hidden = !ok;
         if (ok) shown += 1;
       });
-      table.classList.toggle("all-filtered", shown === 0 && table.tBodies[0].rows.length > 0);
+      var none = shown === 0 && table.tBodies[0].rows.length > 0;
+      table.classList.toggle("all-filtered", none);
+      // a folded table (<details>) that the filter empties goes; one that keeps rows opens while a filter is on
+      var fold = table.closest("details");
+      if (fold && fold.querySelectorAll("table").length === 1) {
+        if (!fold.hasAttribute("data-open")) fold.setAttribute("data-open", fold.open ? "1" : "");
+        fold.hidden = none;
+        fold.open = active() && !none ? true : fold.getAttribute("data-open") === "1";
+      }
     });
     document.querySelectorAll("main .ds-block").forEach(function (block) {
       var vals = {};
@@ -183,7 +195,7 @@
       svg.removeAttribute("data-shown");
       return;
     }
-    var b = panel.getBBox(), pad = 6;
+    var b = panel.getBBox(), pad = 2;
     var box = [b.x - pad, b.y - pad, b.width + 2 * pad, b.height + 2 * pad];
     svg.setAttribute("viewBox", box.join(" "));
     svg.setAttribute("width", box[2] * 1.6 + "pt");

@@ -29,7 +29,7 @@ def heatmap(
     fig, axes = plt.subplots(
         nrows,
         ncols,
-        figsize=(0.62 * len(opts) * ncols + 1.8, 0.42 * len(inits) * nrows + 1.4),
+        figsize=(0.62 * len(opts) * ncols + 1.8 + 0.6 * (ncols - 1), 0.42 * len(inits) * nrows + 1.4 + 0.5 * (nrows - 1)),
         squeeze=False,
         sharex=True,
         sharey=True,
@@ -106,6 +106,7 @@ def heatmap(
         ax.set_title(f"reg = {tx(reg)}")
         ax.set_xlabel("optimizer" if k // ncols == nrows - 1 else "")
         ax.set_ylabel("initialization" if k % ncols == 0 else "")
+        ax.tick_params(labelleft=True, labelbottom=True)  # every panel readable on its own (the report's picker)
         ax.tick_params(axis="x", rotation=45, labelsize=8)
         plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
         ax.tick_params(axis="y", rotation=0, labelsize=8)
