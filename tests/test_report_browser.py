@@ -164,7 +164,7 @@ def test_pick_a_panel_and_hover(page):
 
     _select(page, "filter-reg", "")
     assert _viewbox(page, svg) == whole
-    cell = page.find_element("css selector", "#fig-heatmap_circles g.tip.area path")
+    cell = page.find_element("css selector", "#fig-heatmap_circles g.tip.area rect")
     page.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", cell)
     ActionChains(page).move_to_element(cell).perform()
     tip = page.find_element("id", "tip")

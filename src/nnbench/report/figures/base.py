@@ -39,6 +39,8 @@ PNG_DPI = 90
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _TIP = re.compile(r'<g id="nnbtip-(\d+)">')
+_AREA = re.compile(r'<g id="nnbarea-(\d+)">\s*<path d="([^"]*)"[^>]*/>')
+_NUM = re.compile(r"-?\d+(?:\.\d+)?")
 _PANEL = re.compile(r'<g id="nnbpanel-(\d+)">')
 
 
@@ -112,24 +114,34 @@ def render_svg(fig, name: str) -> str:
     plt.close(fig)
     text = _COMMENT.sub("", _PROLOG.sub("", buf.getvalue(), count=1))
     salt = safe_name(name)
-    text = _TIP.sub(
-        lambda m: f'<g id="{salt}-tip{m[1]}" class="{tips[int(m[1])][1]}"><title>{escape(tips[int(m[1])][0])}</title>',
-        text,
-    )
+    text = _TIP.sub(lambda m: f'<g class="tip"><title>{escape(tips[int(m[1])])}</title>', text)
+    text = _AREA.sub(lambda m: _area(m, tips), text)
     text = _PANEL.sub(
         lambda m: f'<g id="{salt}-panel{m[1]}" class="panel" data-panel="{escape(panels[int(m[1])])}">', text
     )
     return text.strip()
 
 
+def _area(m: re.Match, tips: list) -> str:
+    """An ``area`` tip's path (an axis-aligned rectangle) as a compact invisible ``<rect>`` that takes the pointer
+    (``fill-opacity="0"`` is painted, so it does without CSS; matplotlib would write ``fill: none``)."""
+    xs = [float(v) for v in _NUM.findall(m[2])]
+    x, y = min(xs[0::2]), min(xs[1::2])
+    w, h = max(xs[0::2]) - x, max(xs[1::2]) - y
+    return (
+        f'<g class="tip area"><title>{escape(tips[int(m[1])])}</title>'
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill-opacity="0"/>'
+    )
+
+
 def hover(artist, text: str, area: bool = False) -> None:
     """Give ``artist`` (already added to its figure) the hover text ``text``: an SVG ``<title>`` in the figure's
-    SVG (:func:`render_svg`). ``area``: the artist is an unpainted region (``facecolor="none"``) that still takes
-    the pointer (class ``tip area``, which the report's CSS gives ``pointer-events: all``)."""
+    SVG (:func:`render_svg`). ``area``: ``artist`` is an axis-aligned :class:`~matplotlib.patches.Rectangle` drawn
+    with ``facecolor="none"``, written as an invisible ``<rect>`` that takes the pointer (class ``tip area``)."""
     fig = artist.get_figure()
     tips = fig.__dict__.setdefault("_nnbench_tips", [])
-    artist.set_gid(f"nnbtip-{len(tips)}")
-    tips.append((str(text), "tip area" if area else "tip"))
+    artist.set_gid(f"{'nnbarea' if area else 'nnbtip'}-{len(tips)}")
+    tips.append(str(text))
 
 
 def render_png(fig) -> bytes:

@@ -29,7 +29,10 @@ def heatmap(
     fig, axes = plt.subplots(
         nrows,
         ncols,
-        figsize=(0.62 * len(opts) * ncols + 1.8 + 0.6 * (ncols - 1), 0.42 * len(inits) * nrows + 1.4 + 0.5 * (nrows - 1)),
+        figsize=(
+            0.62 * len(opts) * ncols + 1.8 + 0.6 * (ncols - 1),
+            0.42 * len(inits) * nrows + 1.4 + 0.5 * (nrows - 1),
+        ),
         squeeze=False,
         sharex=True,
         sharey=True,
