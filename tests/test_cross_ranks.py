@@ -96,3 +96,20 @@ def test_hover_text_is_escaped_and_ids_unique():
     assert '<g class="tip"><title>cost &lt; 1 &amp; &quot;done&quot;</title>' in svg
     assert 'class="panel" data-panel="reg = a&amp;b"' in svg
     assert svg.count('class="panel"') == 1  # the untitled axes is no panel
+
+
+def test_gap_and_main_effects_columns_say_their_numbers(built):
+    eff = pd.read_csv(built["tables"] / "main_effects.csv")
+    svg = (built["figures"] / "rankings" / "main_effects.svg").read_text()
+    tips = [unescape(t) for t in re.findall(r'<g class="tip area"><title>(.*?)</title>', svg)]
+    he = eff[(eff["axis"] == "init") & (eff["level"] == "he")].set_index("dataset")["test_mean"]
+    assert (
+        f"initialization he: circles {100 * he['circles']:.1f} %, breast_cancer {100 * he['breast_cancer']:.1f} %"
+        in tips
+    )
+    assert len(tips) == eff.groupby("axis")["level"].nunique().sum()
+    gap = (built["figures"] / "regularization" / "overfitting_gap.svg").read_text()
+    summary = pd.read_csv(built["results"] / "tables" / "summary.csv")
+    s = summary[(summary["dataset"] == "circles") & (summary["reg"] == "l2") & (summary["ok"] > 0)]
+    tip = next(t for t in re.findall(r"<title>(.*?)</title>", gap) if t.startswith("circles · reg l2:"))
+    assert f"train {100 * s['train_mean'].mean():.1f} %, test {100 * s['test_mean'].mean():.1f} %" in tip

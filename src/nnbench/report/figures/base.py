@@ -166,3 +166,17 @@ def _seeded_jitter(name: str):
 def _grid(n: int, max_cols: int = 3) -> tuple[int, int]:
     cols = min(n, max_cols)
     return math.ceil(n / cols), cols
+
+
+def column_tips(ax, texts) -> None:
+    """A hover text per category column of ``ax`` (column k spans x = k − ½ … k + ½, the whole height): ``texts[k]``.
+    The axes' limits are fixed first, so that the invisible areas do not move them."""
+    from matplotlib.patches import Rectangle
+
+    ax.set_xlim(ax.get_xlim())
+    y0, y1 = ax.set_ylim(ax.get_ylim())
+    for k, text in enumerate(texts):
+        if text:
+            mark = Rectangle((k - 0.5, y0), 1, y1 - y0, facecolor="none", edgecolor="none", zorder=5)
+            ax.add_patch(mark)
+            hover(mark, text, area=True)

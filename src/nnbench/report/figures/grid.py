@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .base import Figure, _grid, _seeded_jitter, render_png, render_svg, safe_name, tx
+from .base import Figure, _grid, _seeded_jitter, column_tips, render_png, render_svg, safe_name, tx
 
 # ----------------------------------------------------------------------------------------------
 # regularization: train vs test
@@ -76,13 +76,20 @@ def overfitting_gap(summary: pd.DataFrame, datasets: Sequence[str], regs: Sequen
                 legend=False,
             )
             means = d.groupby(["reg", "split"])["accuracy"].mean().unstack()
-            labels = []
+            labels, tips = [], []
             for reg in order:
                 if reg in means.index and {"train", "test"} <= set(means.columns):
-                    labels.append(f"{reg}\ngap {means.loc[reg, 'train'] - means.loc[reg, 'test']:+.1f}")
+                    tr, te = means.loc[reg, "train"], means.loc[reg, "test"]
+                    labels.append(f"{reg}\ngap {tr - te:+.1f}")
+                    n = int((d["reg"] == reg).sum() // 2)
+                    tips.append(
+                        f"{ds} · reg {reg}: train {tr:.1f} %, test {te:.1f} % (mean of {n} cells), gap {tr - te:+.1f}"
+                    )
                 else:
                     labels.append(reg)
+                    tips.append("")
             ax.set_xticks(range(len(order)), labels)
+            column_tips(ax, tips)
         ax.set_title(tx(ds))
         ax.set_xlabel("")
         ax.set_ylabel("accuracy (%)" if k % ncols == 0 else "")
@@ -224,6 +231,14 @@ def main_effects(
             linewidth=1.2,
         )
         ax.set_title(titles.get(axis, axis))
+        column_tips(
+            ax,
+            [
+                f"{titles.get(axis, axis)} {lv}: "
+                + ", ".join(f"{r.dataset} {r.acc:.1f} %" for r in d[d["level"] == lv].itertuples())
+                for lv in order
+            ],
+        )
         ax.set_xlabel("")
         ax.set_ylabel("marginal mean test accuracy (%)" if k == 0 else "")
         ax.tick_params(axis="x", rotation=35, labelsize=8)
