@@ -59,7 +59,7 @@ def test_report_cross_table_and_csv(built, report_grid):
     pd.testing.assert_frame_equal(written, expected, check_dtype=False)
     html = built["html"]
     table = re.search(r'<table class="cross-ranks">.*?</table>', html, re.S)[0]
-    rows = re.findall(r"<tr data-init=\"(\w+)\" data-reg=\"(\w+)\" data-opt=\"(\w+)\">(.*?)</tr>", table, re.S)
+    rows = re.findall(r"<tr><td>(\w+)</td><td>(\w+)</td><td>(\w+)</td>(.*?)</tr>", table, re.S)
     assert [r[:3] for r in rows] == list(zip(expected["init"], expected["reg"], expected["opt"]))
     first = re.findall(r'<td class="num">([^<]*)</td>', rows[0][3])
     assert first[: len(report_grid.datasets) + 1] == [
