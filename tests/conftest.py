@@ -309,3 +309,32 @@ def report_grid():
     """The small grid's axes (``datasets``, ``inits``, ``regs``, ``opts``), the hostile string ``xss`` in its config,
     and ``build(root)``: write its result files under ``root`` (see :func:`build_fixture`)."""
     return SimpleNamespace(datasets=DATASETS, inits=INITS, regs=REGS, opts=OPTS, xss=XSS, build=build_fixture)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, report_grid):
+    """The small grid's report, built once per test module: ``out`` (the HTML file), ``html`` (its text),
+    ``figures`` and ``tables`` (the folders beside it), and :func:`build_fixture`'s ``results`` and ``config``."""
+    from nnbench.report import main as report_main
+
+    root = tmp_path_factory.mktemp("report")
+    fx = report_grid.build(root)
+    out = root / "reports" / "report.html"
+    figs = root / "reports" / "figures"
+    tabs = root / "reports" / "tables"
+    rc = report_main(
+        [
+            "--results",
+            str(fx["results"]),
+            "--config-json",
+            str(fx["config"]),
+            "--out",
+            str(out),
+            "--figures-dir",
+            str(figs),
+            "--tables-out",
+            str(tabs),
+        ]
+    )
+    assert rc == 0
+    return {**fx, "root": root, "out": out, "html": out.read_text(encoding="utf-8"), "figures": figs, "tables": tabs}

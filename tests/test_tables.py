@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nnbench import tables
+from nnbench import stats, tables
 from nnbench.results import cell_record
 
 HIDDEN = [10, 5]  # -> "3-layer NN"
@@ -244,6 +244,9 @@ def test_main_writes_every_table(cells, tmp_path):
     assert cells_in_order == [("he", "adam"), ("he", "gd"), ("zeros", "adam"), ("zeros", "gd")]  # grid order
     assert (out / "circles_init_by_opt.csv").is_file()
     assert (out / "circles_init_by_opt.md").read_text().startswith("# circles")
+    ranks = pd.read_csv(out / "cross_dataset_ranks.csv")
+    assert list(ranks.columns) == [*stats.CROSS_RANK_COLUMNS, "rank_circles"]
+    assert sorted(ranks["rank_circles"]) == sorted(summary["test_mean"].rank(ascending=False, na_option="bottom"))
     assert pd.read_csv(tmp_path / "benchmarks.csv")["rule"].tolist() == ["train"]
     assert not list(out.glob(".*.tmp"))  # no temporary files left behind
 

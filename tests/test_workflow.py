@@ -120,6 +120,7 @@ def test_tiny_run_then_nothing_to_do(workflow_copy):
         *(f"benchmarks/train/circles/{i}/none.tsv" for i in ("zeros", "he")),
         "results/tables/runs.csv",
         "results/tables/summary.csv",
+        "results/tables/cross_dataset_ranks.csv",
         "results/tables/circles_init_by_opt.csv",
         "results/tables/circles_init_by_opt.md",
         *(

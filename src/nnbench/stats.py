@@ -24,6 +24,12 @@ Main effects (:func:`main_effects`)
     cells' mean test accuracy — the marginal mean, each combination of the other axes weighted equally.
     Cells without an ok run are left out of the mean and counted in ``diverged_runs``.
 
+Across data sets (:func:`cross_dataset_ranks`)
+    Within each data set d, the rank r_d(c) of cell c = (init, reg, opt) by mean test accuracy, 1 = best
+    (``pandas.Series.rank(ascending=False, method="average")``: tied cells share the mean of their places;
+    cells whose every run diverged share the last places). The cell's mean rank is
+    mean_d r_d(c) over the data sets d that have the cell: low = good everywhere, whatever each data set's scale.
+
 Reproduction (:func:`reproduces`)
     Our number reproduces a published one when, rounded to the published number's printed precision,
     it equals it: the precision is the place of the last printed digit of the published text (``"0.83"``
@@ -49,6 +55,9 @@ RANK_COLUMNS = [
     "dataset", "init", "reg", "opt", "rank", "runs", "ok", "diverged", "test_mean", "test_ci_low",
     "test_ci_high", "diff", "n_pairs", "p_raw", "p_holm", "verdict",
 ]  # fmt: skip
+
+CROSS_RANK_COLUMNS = ["init", "reg", "opt", "mean_rank", "best_rank", "worst_rank", "datasets", "mean_test"]
+"""Followed by one ``rank_{dataset}`` column per data set (see :func:`cross_dataset_ranks`)."""
 
 EFFECT_COLUMNS = ["dataset", "axis", "level", "cells", "test_mean", "train_mean", "gap_mean", "diverged_runs", "rank"]
 
@@ -205,6 +214,37 @@ def main_effects(
     if not frames:
         return pd.DataFrame(columns=EFFECT_COLUMNS)
     return pd.concat(frames, ignore_index=True)[EFFECT_COLUMNS]
+
+
+def cross_dataset_ranks(summary: pd.DataFrame, datasets: Sequence[str] | None = None) -> pd.DataFrame:
+    """Rank of every cell per data set and its mean rank (module docstring): ``CROSS_RANK_COLUMNS`` then
+    ``rank_{dataset}`` for each data set (in ``datasets`` order, default order of appearance), best mean rank
+    first (ties: order of appearance). ``mean_test`` is the mean over data sets of the cell's mean test
+    accuracy (NaN where every run diverged is left out)."""
+    missing = {"dataset", *AXES, "test_mean"} - set(summary.columns)
+    if missing:
+        raise ValueError(f"cross_dataset_ranks: summary lacks column(s) {sorted(missing)}")
+    datasets = list(datasets) if datasets is not None else list(dict.fromkeys(summary["dataset"]))
+    s = summary[summary["dataset"].isin(datasets)].copy()
+    s["rank"] = s.groupby("dataset", sort=False)["test_mean"].rank(
+        ascending=False, method="average", na_option="bottom"
+    )
+    wide = s.pivot_table(index=list(AXES), columns="dataset", values="rank", sort=False)
+    wide = wide.reindex(columns=[d for d in datasets if d in wide.columns])
+    cells = s.drop_duplicates(list(AXES))[list(AXES)].set_index(list(AXES)).index
+    wide = wide.reindex(cells)
+    out = pd.DataFrame({
+        "mean_rank": wide.mean(axis=1),
+        "best_rank": wide.min(axis=1),
+        "worst_rank": wide.max(axis=1),
+        "datasets": wide.notna().sum(axis=1).astype(int),
+        "mean_test": s.groupby(list(AXES), sort=False)["test_mean"].mean().reindex(cells),
+    }, index=cells)  # fmt: skip
+    for d in wide.columns:
+        out[f"rank_{d}"] = wide[d]
+    out = out.reset_index()
+    order = np.argsort(out["mean_rank"].to_numpy(), kind="stable")
+    return out.iloc[order].reset_index(drop=True)
 
 
 def effect_sizes(effects: pd.DataFrame) -> pd.Series:

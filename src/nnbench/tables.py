@@ -445,6 +445,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Path(args.out_dir)
     write_csv_atomic(runs[RUN_COLUMNS], out / "runs.csv")
     write_csv_atomic(summary[SUMMARY_COLUMNS], out / "summary.csv")
+    from .stats import cross_dataset_ranks  # the rank of every cell per data set, and its mean rank
+
+    write_csv_atomic(cross_dataset_ranks(summary), out / "cross_dataset_ranks.csv")
     for dataset in summary["dataset"].unique():
         table = seed_table(summary, dataset)
         seeds = runs.loc[runs["dataset"] == dataset].groupby(list(CELL_KEYS), sort=False).size()

@@ -98,6 +98,7 @@ def final_targets():
         *cell_files(),
         f"{TABLES}/runs.csv",
         f"{TABLES}/summary.csv",
+        f"{TABLES}/cross_dataset_ranks.csv",
         *seed_tables(),
         f"{RESULTS}/benchmarks.csv",
         *course_tables(),

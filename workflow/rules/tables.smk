@@ -10,6 +10,7 @@ rule tables:
     output:
         runs=f"{TABLES}/runs.csv",
         summary=f"{TABLES}/summary.csv",
+        ranks=f"{TABLES}/cross_dataset_ranks.csv",
         seed_tables=seed_tables(),
         benchmarks="results/benchmarks.csv",
     log:

@@ -10,8 +10,9 @@ Inputs (``--results DIR``, default ``results``; each can be given on its own):
 * the study tables ``study_*.csv`` (``nnbench studies``; ``--studies DIR``, default the tables folder) and,
   optionally, their Snakemake benchmarks ``--studies-benchmarks DIR/{study}.tsv``: section 8, "Studies".
 
-Output: ``--out reports/report.html`` — CSS and figures inline (SVG, PNG for decision boundaries),
-nothing fetched from the network. Optionally ``--figures-dir`` (every figure as its own file, one folder
+Output: ``--out reports/report.html`` — CSS and figures inline (SVG, PNG for decision boundaries), and one
+script of our own inline (``explore.js``: sortable and filterable tables, a figure's panel picker, hover tips;
+the page reads the same without it), nothing fetched from the network. Optionally ``--figures-dir`` (every figure as its own file, one folder
 per category, for Snakemake's ``--report``) and ``--tables-out`` (rankings, main effects, course
 reproduction as CSV).
 

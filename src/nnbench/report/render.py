@@ -18,6 +18,7 @@ from .inputs import ReportInputs, axis_order, grid_seeds
 from .sections.course import course_section
 from .sections.grid import (
     boundary_panel,
+    cross_rank_block,
     curve_panels,
     dataset_comments,
     effects_block,
@@ -117,6 +118,11 @@ def build_report(
         per_dataset.append(d)
 
     all_effects = pd.concat(effect_frames, ignore_index=True) if effect_frames else pd.DataFrame()
+    cross_ranks = stats.cross_dataset_ranks(summary, datasets)
+    cross = cross_rank_block(cross_ranks, datasets) if len(datasets) > 1 and len(cross_ranks) else None
+    if cross:
+        cross["figure"] = FigureTask(F.cross_dataset_ranks, cross_ranks, datasets)
+        tasks.append(cross["figure"])
     gap_fig = FigureTask(F.overfitting_gap, summary, datasets, regs) if datasets else None
     eff_fig = FigureTask(F.main_effects, all_effects, level_orders=orders) if not all_effects.empty else None
     tasks += [f for f in (gap_fig, eff_fig) if f]
@@ -126,6 +132,7 @@ def build_report(
     rendered = render_figures(tasks, jobs)  # the figures, all at one place; then they take the tasks' places
     per_dataset, studies = fill(per_dataset, rendered), fill(studies, rendered)
     gap_fig, eff_fig = fill([gap_fig, eff_fig], rendered)
+    cross = fill(cross, rendered)
     figures = [rendered[t] for t in tasks if rendered[t] is not None]
 
     course = course_section(inputs)
@@ -151,6 +158,8 @@ def build_report(
         "prov": provenance(inputs, runs, seeds, config_source),
         "has_boundaries": any(d["boundaries"] for d in per_dataset),
         "studies": studies,
+        "cross": cross,
+        "explore_js": explore_js(),
     }
     html = render(ctx)
     rankings = (
@@ -158,7 +167,13 @@ def build_report(
         if any(len(f) for f in rank_frames)
         else pd.DataFrame(columns=stats.RANK_COLUMNS)
     )
-    extras = {"figures": figures, "rankings": rankings, "effects": all_effects, "course": course}
+    extras = {
+        "figures": figures,
+        "rankings": rankings,
+        "effects": all_effects,
+        "course": course,
+        "cross_ranks": cross_ranks,
+    }
     return html, extras
 
 
@@ -169,6 +184,13 @@ def _describe(cfg: Mapping, name: str) -> str:
     defn = ((cfg.get("definitions") or {}).get("datasets") or {}).get(name) or {}
     info = DATASETS.get(defn.get("dataset", name))
     return info.description if info else ""
+
+
+def explore_js() -> str:
+    """The report's own script (``explore.js``: sorting, filtering, panel picking, hover tips), inlined."""
+    from importlib.resources import files
+
+    return files("nnbench.report").joinpath("explore.js").read_text(encoding="utf-8")
 
 
 def render(ctx: dict) -> str:
@@ -213,7 +235,7 @@ def write_figures(figures, out_dir: Path) -> list[Path]:
 
 
 def write_tables(extras: dict, out_dir: Path, inputs: ReportInputs | None = None) -> None:
-    """``rankings.csv``, ``main_effects.csv``, ``course_reproduction.csv`` — and copies of the input
+    """``rankings.csv``, ``main_effects.csv``, ``cross_dataset_ranks.csv``, ``course_reproduction.csv`` — and copies of the input
     ``summary.csv`` and ``course_*.csv``, so that Snakemake's report shows every table in one place."""
     out_dir.mkdir(parents=True, exist_ok=True)
     if inputs is not None:
@@ -227,6 +249,8 @@ def write_tables(extras: dict, out_dir: Path, inputs: ReportInputs | None = None
                 write_atomic(out_dir / src.name, src.read_bytes())
     write_csv(out_dir / "rankings.csv", extras["rankings"])
     write_csv(out_dir / "main_effects.csv", extras["effects"])
+    if "cross_ranks" in extras:
+        write_csv(out_dir / "cross_dataset_ranks.csv", extras["cross_ranks"])
     rows = []
     course = extras["course"]
     for t in ([course["lead"]] if course["lead"] else []) + course["others"]:

@@ -1,4 +1,5 @@
-"""The grid's figures: heat maps, learning curves, the overfitting gap, decision boundaries, main effects."""
+"""The grid's figures across data sets: the overfitting gap, decision boundaries, main effects (heat maps:
+:mod:`.heatmaps`; learning curves: :mod:`.curves`; the cross-data-set ranks: :mod:`.ranks`)."""
 
 from __future__ import annotations
 
@@ -8,221 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib import ticker
-from matplotlib.patches import Rectangle
 
-from .base import MAX_CURVE_POINTS, Figure, _grid, _seeded_jitter, render_png, render_svg, safe_name, tx
-
-# ----------------------------------------------------------------------------------------------
-# heat maps
-
-
-def heatmap(
-    summary: pd.DataFrame, dataset: str, inits: Sequence[str], regs: Sequence[str], opts: Sequence[str]
-) -> Figure:
-    """Test accuracy, init (rows) × optimizer (columns), one facet per regularizer."""
-    cells = summary[summary["dataset"] == dataset].set_index(["init", "reg", "opt"])
-    vals = cells["test_mean"].to_numpy(dtype=float)
-    finite = vals[np.isfinite(vals)]
-    vmin = float(finite.min()) if finite.size else 0.0
-    vmax = float(finite.max()) if finite.size else 1.0
-    if vmax - vmin < 0.02:
-        vmin = max(0.0, vmax - 0.02)
-    nrows, ncols = _grid(len(regs))
-    fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        figsize=(0.62 * len(opts) * ncols + 1.8, 0.42 * len(inits) * nrows + 1.4),
-        squeeze=False,
-        sharex=True,
-        sharey=True,
-    )
-    cmap = sns.color_palette("crest", as_cmap=True)
-    partial = False
-    panels = []
-    for k, reg in enumerate(regs):
-        z = np.full((len(inits), len(opts)), np.nan)
-        annot = np.full(z.shape, "", dtype=object)
-        dead = []
-        for i, init in enumerate(inits):
-            for j, opt in enumerate(opts):
-                key = (init, reg, opt)
-                if key not in cells.index:
-                    annot[i, j] = "n/a"
-                    continue
-                c = cells.loc[key]
-                if int(c["ok"]) == 0 or not np.isfinite(c["test_mean"]):
-                    dead.append((i, j))
-                    continue
-                z[i, j] = c["test_mean"]
-                annot[i, j] = f"{100 * c['test_mean']:.0f}" + ("*" if int(c["diverged"]) else "")
-                partial |= bool(int(c["diverged"]))
-        panels.append((axes[k // ncols][k % ncols], reg, z, annot, dead))
-    # seaborn draws the whole figure once per call: every heat map first, the many texts afterwards
-    for ax, reg, z, _, _ in panels:
-        sns.heatmap(
-            pd.DataFrame(z, index=[tx(i) for i in inits], columns=[tx(o) for o in opts]),
-            ax=ax,
-            cmap=cmap,
-            vmin=vmin,
-            vmax=vmax,
-            annot=False,
-            cbar=False,
-            linewidths=0.5,
-            linecolor="white",
-        )
-    for k, (ax, reg, z, annot, dead) in enumerate(panels):
-        for i in range(len(inits)):
-            for j in range(len(opts)):
-                if annot[i, j]:
-                    rgb = cmap((z[i, j] - vmin) / (vmax - vmin)) if np.isfinite(z[i, j]) else (1, 1, 1, 1)
-                    light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 0.55
-                    ax.text(
-                        j + 0.5,
-                        i + 0.5,
-                        annot[i, j],
-                        ha="center",
-                        va="center",
-                        fontsize=7.5,
-                        color="#1f2328" if light else "white",
-                    )
-        for i, j in dead:
-            ax.add_patch(
-                Rectangle((j, i), 1, 1, facecolor="#eeeeee", edgecolor="#b02020", hatch="///", linewidth=0.0, zorder=1)
-            )
-            ax.text(
-                j + 0.5,
-                i + 0.5,
-                "div.",
-                ha="center",
-                va="center",
-                fontsize=7.5,
-                color="#b02020",
-                zorder=2,
-                fontweight="bold",
-            )
-        ax.set_title(f"reg = {tx(reg)}")
-        ax.set_xlabel("optimizer" if k // ncols == nrows - 1 else "")
-        ax.set_ylabel("initialization" if k % ncols == 0 else "")
-        ax.tick_params(axis="x", rotation=45, labelsize=8)
-        plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
-        ax.tick_params(axis="y", rotation=0, labelsize=8)
-    for k in range(len(regs), nrows * ncols):
-        axes[k // ncols][k % ncols].set_visible(False)
-    fig.set_layout_engine("constrained")  # only now: seaborn's figure draws above stay cheap
-    sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(100 * vmin, 100 * vmax))
-    fig.colorbar(sm, ax=axes.ravel().tolist(), shrink=0.8, label="test accuracy (%)", pad=0.02, aspect=30)
-    fig.suptitle(f"{tx(dataset)}: mean test accuracy over seeds (%)", fontsize="medium")
-    caption = (
-        f"{dataset}: look for the darkest cells — the best init × optimizer per regularizer; "
-        "hatched ‘div.’ cells diverged in every run" + ("; * = some runs diverged" if partial else "") + "."
-    )
-    return Figure(
-        f"heatmap_{safe_name(dataset)}",
-        "svg",
-        render_svg(fig, f"heatmap-{dataset}"),
-        caption,
-        "Heat maps",
-        alt=f"heat map of test accuracy for {dataset}",
-    )
-
-
-# ----------------------------------------------------------------------------------------------
-# learning curves
-
-
-def _thin(x: np.ndarray, max_points: int = MAX_CURVE_POINTS) -> np.ndarray:
-    if len(x) <= max_points:
-        return np.arange(len(x))
-    idx = np.unique(np.round(np.geomspace(1, len(x), max_points)).astype(int) - 1)
-    return np.unique(np.concatenate([[0], idx, [len(x) - 1]]))
-
-
-def curve_band(curves: Sequence[Sequence[float]], every: int = 1) -> tuple[np.ndarray, ...]:
-    """(epochs, mean, low, high) over seeds of cost curves of possibly different lengths (NaN-padded).
-
-    ``mean`` is the mean over the runs present at each point; the band is their range (min to max), which
-    stays positive on the log scale the curves are drawn on (a t-interval of 5 seeds would not).
-    """
-    n = max((len(c) for c in curves), default=0)
-    m = np.full((len(curves), n), np.nan)
-    for r, c in enumerate(curves):
-        a = np.asarray(c, dtype=float)
-        a[~np.isfinite(a)] = np.nan
-        m[r, : len(a)] = a
-    present = np.isfinite(m).any(axis=0)
-    filled = np.where(np.isfinite(m), m, 0.0)
-    cnt = np.isfinite(m).sum(axis=0)
-    mean = np.where(present, filled.sum(axis=0) / np.maximum(cnt, 1), np.nan)
-    low = np.where(present, np.where(np.isfinite(m), m, np.inf).min(axis=0), np.nan)
-    high = np.where(present, np.where(np.isfinite(m), m, -np.inf).max(axis=0), np.nan)
-    return np.arange(n) * every, mean, low, high
-
-
-def learning_curves(
-    dataset: str, init: str, panels: Mapping[str, Mapping[str, tuple[list, int]]], opts: Sequence[str]
-) -> Figure:
-    """Cost per epoch, one line (mean over seeds) and band (range over seeds) per optimizer, one facet per regularizer.
-
-    ``panels[reg][opt] = (list of cost curves, curve_every)``.
-    """
-    regs = list(panels)
-    nrows, ncols = _grid(len(regs))
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows + 0.6), squeeze=False, sharey=False, layout="constrained"
-    )
-    palette = dict(zip(opts, sns.color_palette("tab10", len(opts))))
-    handles = {}
-    for k, reg in enumerate(regs):
-        ax = axes[k // ncols][k % ncols]
-        for opt in opts:
-            if opt not in panels[reg]:
-                continue
-            curves, every = panels[reg][opt]
-            epochs, mean, lo, hi = curve_band(curves, every)
-            if not np.isfinite(mean).any():
-                continue
-            idx = _thin(epochs)
-            e, mu, l, h = epochs[idx], mean[idx], lo[idx], hi[idx]
-            pos = np.isfinite(mu) & (mu > 0) & (l > 0)
-            (line,) = ax.plot(e[pos], mu[pos], color=palette[opt], lw=1.4, label=tx(opt))
-            ax.fill_between(e[pos], l[pos], h[pos], color=palette[opt], alpha=0.13, lw=0)
-            handles[opt] = line
-        ax.set_yscale("log")
-        lo_y, hi_y = ax.get_ylim()
-        decades = np.log10(hi_y / lo_y) if lo_y > 0 and hi_y > lo_y else 1.0
-        ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0) if decades < 2.5 else (1.0,)))
-        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
-        ax.set_title(f"reg = {tx(reg)}")
-        ax.set_xlabel("epoch" if k // ncols == nrows - 1 else "")
-        ax.set_ylabel("training cost" if k % ncols == 0 else "")
-    for k in range(len(regs), nrows * ncols):
-        axes[k // ncols][k % ncols].set_visible(False)
-    if handles:
-        fig.legend(
-            list(handles.values()),
-            [tx(h) for h in handles],
-            loc="outside right upper",
-            title="optimizer",
-            frameon=False,
-        )
-    fig.suptitle(
-        f"{tx(dataset)}: training cost per epoch, init = {tx(init)} (mean and range over seeds)", fontsize="medium"
-    )
-    caption = (
-        f"{dataset}, {init} initialization: which optimizer drives the cost down fastest and furthest; "
-        "the band spans the seeds (a wide band: they disagree); a line that stops means runs diverged."
-    )
-    return Figure(
-        f"curves_{safe_name(dataset)}",
-        "svg",
-        render_svg(fig, f"curves-{dataset}"),
-        caption,
-        "Learning curves",
-        alt=f"learning curves for {dataset}",
-    )
-
+from .base import Figure, _grid, _seeded_jitter, column_tips, render_png, render_svg, safe_name, tx
 
 # ----------------------------------------------------------------------------------------------
 # regularization: train vs test
@@ -288,13 +76,20 @@ def overfitting_gap(summary: pd.DataFrame, datasets: Sequence[str], regs: Sequen
                 legend=False,
             )
             means = d.groupby(["reg", "split"])["accuracy"].mean().unstack()
-            labels = []
+            labels, tips = [], []
             for reg in order:
                 if reg in means.index and {"train", "test"} <= set(means.columns):
-                    labels.append(f"{reg}\ngap {means.loc[reg, 'train'] - means.loc[reg, 'test']:+.1f}")
+                    tr, te = means.loc[reg, "train"], means.loc[reg, "test"]
+                    labels.append(f"{reg}\ngap {tr - te:+.1f}")
+                    n = int((d["reg"] == reg).sum() // 2)
+                    tips.append(
+                        f"{ds} · reg {reg}: train {tr:.1f} %, test {te:.1f} % (mean of {n} cells), gap {tr - te:+.1f}"
+                    )
                 else:
                     labels.append(reg)
+                    tips.append("")
             ax.set_xticks(range(len(order)), labels)
+            column_tips(ax, tips)
         ax.set_title(tx(ds))
         ax.set_xlabel("")
         ax.set_ylabel("accuracy (%)" if k % ncols == 0 else "")
@@ -436,6 +231,14 @@ def main_effects(
             linewidth=1.2,
         )
         ax.set_title(titles.get(axis, axis))
+        column_tips(
+            ax,
+            [
+                f"{titles.get(axis, axis)} {lv}: "
+                + ", ".join(f"{r.dataset} {r.acc:.1f} %" for r in d[d["level"] == lv].itertuples())
+                for lv in order
+            ],
+        )
         ax.set_xlabel("")
         ax.set_ylabel("marginal mean test accuracy (%)" if k == 0 else "")
         ax.tick_params(axis="x", rotation=35, labelsize=8)

@@ -23,6 +23,7 @@ FIGURE_COST = {
     "learning_curves": 0.8,
     "overfitting_gap": 0.7,
     "main_effects": 0.5,
+    "cross_dataset_ranks": 0.4,
     "study_search": 0.5,
     "study_schedules": 0.4,
     "study_gradcheck": 0.35,

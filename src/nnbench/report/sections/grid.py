@@ -34,7 +34,7 @@ def stats_tables(
                     continue
                 c = cells.loc[(init, reg, opt)]
                 rows.append({
-                    "key": f"{dataset}/{init}/{reg}/{opt}",
+                    "key": f"{dataset}/{init}/{reg}/{opt}", "init": init, "opt": opt,
                     "model": f"{init} initialization, {opt}",
                     "train": fmt_acc(c["train_mean"], c["train_ci_high"]),
                     "test": fmt_acc(c["test_mean"], c["test_ci_high"]),
@@ -231,3 +231,23 @@ def has_boundary(inputs: ReportInputs, dataset, inits, regs, opts) -> bool:
                 if cell:
                     return any(r.get("boundary") for r in cell.get("runs", []))
     return False
+
+
+def cross_rank_block(ranks: pd.DataFrame, datasets: Sequence[str]) -> dict:
+    """The cross-data-set table (``nnbench.stats.cross_dataset_ranks``) as text: one row per cell, its rank in each
+    data set (``—`` where the data set lacks the cell), mean rank, mean test accuracy."""
+    shown = [d for d in datasets if f"rank_{d}" in ranks.columns]
+
+    def num(v, fmt):
+        return format(float(v), fmt) if _isnum(v) else "—"
+
+    rows = [
+        {
+            "init": r["init"], "reg": r["reg"], "opt": r["opt"],
+            "ranks": [num(r[f"rank_{d}"], "g") for d in shown],
+            "mean_rank": num(r["mean_rank"], ".2f"),
+            "mean_test": fmt_pct(r["mean_test"]),
+        }
+        for _, r in ranks.iterrows()
+    ]  # fmt: skip
+    return {"datasets": shown, "rows": rows, "n_cells": len(rows)}
