@@ -44,6 +44,7 @@ CONDA_ENV = "../envs/nnbench.yaml"
 localrules:
     points,
     tables,
+    baseline_comparison,
     study_gradcheck_verify,
     manifest,
 
@@ -104,7 +105,34 @@ def final_targets():
         "reports/report.html",
         *STUDY_TABLE_FILES,
         GRADCHECK_VERIFIED,
+        *baseline_comparison(),
     ]
+
+
+# The baseline (config `baseline`, a results folder of an earlier run; checked by nnbench.config.check): its files
+# are inputs of the comparison and of the report, so that a changed baseline re-makes both.
+BASELINE = config.get("baseline") or ""
+
+
+def baseline_files():
+    """The baseline's cell files (runs/{dataset}/{init}/{reg}/{opt}.json), else its tables/runs.csv; none without
+    a baseline. The same files nnbench.results.read_results_runs reads."""
+    if not BASELINE:
+        return []
+    from nnbench.results import cell_file_paths
+
+    cells = cell_file_paths(BASELINE)
+    return [str(p) for p in cells] if cells else [f"{BASELINE}/tables/runs.csv"]
+
+
+def baseline_comparison():
+    """results/tables/baseline_comparison.csv when a baseline is set."""
+    return [f"{TABLES}/baseline_comparison.csv"] if BASELINE else []
+
+
+def baseline_arg(wildcards):
+    """`--baseline DIR` for the report, or nothing."""
+    return f"--baseline {shlex.quote(BASELINE)}" if BASELINE else ""
 
 
 def config_as_run(wildcards):

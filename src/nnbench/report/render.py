@@ -10,8 +10,8 @@ import pandas as pd
 
 from nnbench import stats
 from nnbench.baseline import compare_cells
-from nnbench.results import read_results_runs
 from nnbench.io import write_atomic, write_csv
+from nnbench.results import read_results_runs
 
 from . import figures as F
 from .figures import FigureTask, fill, render_figures
