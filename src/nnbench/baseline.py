@@ -96,12 +96,12 @@ def _changed_seeds(base: pd.DataFrame, cur: pd.DataFrame) -> int:
 def compare_cells(
     baseline: pd.DataFrame, current: pd.DataFrame, *, test: str = "ttest", alpha: float = 0.05
 ) -> pd.DataFrame:
-    """One row per cell of either side (``COLUMNS``; see the module docstring), the current side's cell order
-    first, then the cells of the baseline only; ``verdict`` as in the module docstring."""
+    """One row per cell of either side (``COLUMNS``; see the module docstring), sorted by dataset, init, reg, opt
+    (the same order whichever files the runs were read from); ``verdict`` as in the module docstring."""
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
     base_cells, cur_cells = _cell_runs(baseline), _cell_runs(current)
-    keys = list(cur_cells) + [k for k in base_cells if k not in cur_cells]
+    keys = sorted(set(cur_cells) | set(base_cells))
     rows = []
     for key in keys:
         b, c = base_cells.get(key), cur_cells.get(key)
