@@ -23,7 +23,9 @@ import seaborn as sns
 from nnbench.results import load
 
 res = load(os.environ.get("NNBENCH_RESULTS", "results"))
-print(f"{len(res.runs)} runs in {len(res.summary)} cells; {len(res.curves)} curve points; studies: {sorted(res.studies)}")
+print(
+    f"{len(res.runs)} runs in {len(res.summary)} cells; {len(res.curves)} curve points; studies: {sorted(res.studies)}"
+)
 res.runs.head()
 
 # %% [markdown]
