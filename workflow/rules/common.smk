@@ -130,9 +130,16 @@ def baseline_comparison():
     return [f"{TABLES}/baseline_comparison.csv"] if BASELINE else []
 
 
-def baseline_arg(wildcards):
+def baseline_dir(wildcards, input):
+    """The baseline folder, derived from the rule's own baseline files (so that it holds without a shared file
+    system): DIR of DIR/runs/{dataset}/{init}/{reg}/{opt}.json or DIR/tables/runs.csv."""
+    first = Path(input.baseline[0])
+    return first.parents[1] if first.name == "runs.csv" else first.parents[CELL.count("/") + 1]
+
+
+def baseline_arg(wildcards, input):
     """`--baseline DIR` for the report, or nothing."""
-    return f"--baseline {shlex.quote(BASELINE)}" if BASELINE else ""
+    return f"--baseline {shlex.quote(str(baseline_dir(wildcards, input)))}" if BASELINE else ""
 
 
 def config_as_run(wildcards):

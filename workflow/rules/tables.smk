@@ -45,6 +45,6 @@ rule baseline_comparison:
     conda:
         CONDA_ENV
     params:
-        baseline=BASELINE,
+        baseline=baseline_dir,
     shell:
         "nnbench compare --baseline {params.baseline:q} {input.runs:q} --fail-on never --out {output:q} > {log:q} 2>&1"
