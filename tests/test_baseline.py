@@ -226,13 +226,12 @@ def test_degenerate_pairs_and_diverged_runs():
     assert t.loc["e", "verdict"] == "diverged" and (t.loc["e", "diverged_base"], t.loc["e", "diverged_cur"]) == (0, 1)
     assert t.loc["e", "n_pairs"] == 2 and t.loc["e", "changed_runs"] == 1
     assert t.loc["f", "verdict"] == "changed" and t.loc["f", "p_holm"] >= 0.05
-    # Holm over the 5 cells with >= 2 pairs (d has none, and does not count as a comparison)
-    tested = t["p_raw"].notna()
-    assert tested.sum() == 5
+    # Holm over the 4 cells that changed and have >= 2 pairs: not b (bit-identical, p = 1 as is), not d (1 pair)
+    tested = ["a", "c", "e", "f"]
     from nnbench.stats import holm
 
     assert np.allclose(t.loc[tested, "p_holm"], holm(t.loc[tested, "p_raw"].to_numpy()))
-    assert math.isnan(t.loc["d", "p_holm"])
+    assert t.loc["b", "p_holm"] == 1 and math.isnan(t.loc["d", "p_holm"])
     n = B.counts(t.reset_index())
     assert n == {"cells": 6, "changed": 5, "significant": 1, "diverged": 1, "only_baseline": 0, "only_current": 0}
     assert B.fails(n, "significant") and B.fails(n, "changed") and not B.fails(n, "never")

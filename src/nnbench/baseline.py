@@ -15,8 +15,10 @@ Per cell (dataset, init, reg, opt), :func:`compare_cells` (columns ``COLUMNS``)
     current − baseline, ``n_pairs`` their number. ``p_raw``: two-sided paired test of the paired test
     accuracies (:func:`nnbench.stats.paired_pvalue`, the paired t-test by default, as the report's ranking):
     fewer than 2 pairs give no test (NaN); identical differences on every seed give p = 1 when they are 0 and
-    p = 0 otherwise. ``p_holm``: Holm's correction (:func:`nnbench.stats.holm`) over every cell tested, i.e.
-    on both sides with ≥ 2 pairs. ``significant``: ``p_holm < alpha`` (0.05).
+    p = 0 otherwise. ``p_holm``: Holm's correction (:func:`nnbench.stats.holm`) over the cells tested: those on
+    both sides, with ≥ 2 pairs, that changed at all (below). A cell whose every run is bit-identical on both
+    sides did not move, with certainty: it keeps p = 1 and does not count as a comparison (counting it would
+    only lower the power to see the cells that did move). ``significant``: ``p_holm < alpha`` (0.05).
 
     ``changed`` (bit level): some run of the cell differs in any metric of ``nnbench.compare.METRICS``
     (status, the accuracies, the costs, epochs run; exact float equality, NaN equal to NaN) or is on one side
@@ -133,7 +135,10 @@ def compare_cells(
     out = pd.DataFrame(rows)
     if out.empty:
         return pd.DataFrame(columns=COLUMNS)
-    out["p_holm"] = holm(out["p_raw"].to_numpy(dtype=float))
+    tested = (out["changed"] & out["p_raw"].notna()).to_numpy()
+    p_holm = out["p_raw"].to_numpy(dtype=float).copy()  # unchanged cells: p = 1 (or NaN, < 2 pairs), as is
+    p_holm[tested] = holm(p_holm[tested])
+    out["p_holm"] = p_holm
     out["significant"] = (out["p_holm"] < alpha).fillna(False).astype(bool)
     out["verdict"] = [_verdict(r, key in base_cells, key in cur_cells) for r, key in zip(out.to_dict("records"), keys)]
     for col in ("n_pairs", "changed_runs", "diverged_base", "diverged_cur", "runs_base", "runs_cur"):
