@@ -150,7 +150,7 @@ def cmd_course(args) -> int:
 ANALYSIS_COMMANDS = {
     "tables": "aggregate result files into tables",
     "report": "render the HTML report",
-    "compare": "print the runs whose metrics differ between two result sets",
+    "compare": "print the runs whose metrics differ between two result sets, or what moved since a baseline",
     "manifest": "write results/manifest.json: every result file with its SHA-256",
     "studies": "run one of the studies beyond the grid (gradient checks, depth, search, schedules)",
 }

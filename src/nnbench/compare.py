@@ -1,6 +1,13 @@
 """Compare the per-run metrics of two result sets and print every cell that differs.
 
     nnbench compare RESULTS_A RESULTS_B [--tolerance T]
+    nnbench compare --baseline BASELINE [CURRENT] [--fail-on changed|significant|never] [--out CSV]
+
+The second form (:mod:`nnbench.baseline`) compares the results folder ``CURRENT`` (default ``results``) with a
+baseline run's folder, cell by cell: the change in mean test accuracy with a paired test over seeds (Holm
+corrected), the cells that changed at all (bit level), and a last line ``verdict: ... -> PASS|FAIL`` for a CI
+job. Its exit status: 0 pass, 1 the ``--fail-on`` condition is met (default ``changed``), 2 error (a missing,
+unreadable or damaged input). The rest of this docstring is about the first form.
 
 Each side is a results folder (its ``runs/**/*.json`` cell files), a ``runs.csv`` table, or any CSV with
 the key columns ``dataset, init, reg, opt, seed``. Exit status 0 when they agree, 1 when any run's
@@ -139,8 +146,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="nnbench compare", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("first")
-    parser.add_argument("second")
+    parser.add_argument("first", nargs="?", help="the first result set (with --baseline: the current results)")
+    parser.add_argument("second", nargs="?", help="the second result set (not with --baseline)")
     parser.add_argument(
         "--tolerance",
         type=_tolerance,
@@ -149,7 +156,32 @@ def main(argv=None) -> int:
         "numerical contract's: 0 on the same BLAS kernel, nnbench.contract.CROSS_KERNEL across "
         "kernels)",
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="compare the results folder FIRST (default: results) with this baseline results folder, "
+        "cell by cell, with a paired test over seeds (nnbench.baseline)",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=["changed", "significant", "never"],
+        default="changed",
+        help="with --baseline: exit 1 when any cell changed at all (default), moved significantly, or never",
+    )
+    parser.add_argument("--alpha", type=float, default=0.05, help="with --baseline: family-wise error rate (Holm)")
+    parser.add_argument("--test", choices=["ttest", "wilcoxon"], default="ttest", help="with --baseline: paired test")
+    parser.add_argument("--out", help="with --baseline: also write the per-cell table here (CSV, atomically)")
     args = parser.parse_args(argv)
+    if args.baseline is not None:
+        if args.second is not None:
+            parser.error("with --baseline give at most one results folder (the current one)")
+        if args.tolerance is not None:
+            parser.error("--tolerance goes with the two-folder form, not --baseline")
+        if not 0 < args.alpha < 1:
+            parser.error("--alpha must be in (0, 1)")
+        return compare_baseline(args.baseline, args.first or "results", args.fail_on, args.alpha, args.test, args.out)
+    if args.first is None or args.second is None:
+        parser.error("give two result sets (RESULTS_A RESULTS_B), or --baseline DIR [CURRENT]")
     try:
         a, b = load_metrics(args.first), load_metrics(args.second)
         lines = differences(a, b, args.tolerance)
@@ -167,3 +199,27 @@ def main(argv=None) -> int:
         print(line)
     print(f"{len(lines)} difference(s)" if lines else "no differences")
     return 1 if lines else 0
+
+
+def compare_baseline(baseline, current, fail_on: str, alpha: float = 0.05, test: str = "ttest", out=None) -> int:
+    """``nnbench compare --baseline``: the cells that moved, one line each, then the verdict line; the exit
+    status (0 pass, 1 fail-on met, 2 error) of :mod:`nnbench.baseline`."""
+    from . import baseline as B
+    from .io import write_csv
+    from .results import ResultFileError, read_results_runs
+
+    try:
+        base, cur = read_results_runs(baseline), read_results_runs(current)
+        table = B.compare_cells(base, cur, test=test, alpha=alpha)
+    except (ResultFileError, OSError, ValueError) as err:
+        print(f"nnbench compare: error: {err}", file=sys.stderr)
+        return 2
+    if out:
+        write_csv(out, table)
+    kb, kc = ", ".join(sorted(kernels(base))), ", ".join(sorted(kernels(cur)))
+    note = "" if same_kernel(base, cur) else " (different or unknown kernels: last-bit changes are expected)"
+    print(f"baseline {baseline} vs current {current}; BLAS kernels: {kb} | {kc}{note}")
+    for line in B.format_lines(table):
+        print(line)
+    print(B.verdict_line(table, fail_on))
+    return 1 if B.fails(B.counts(table), fail_on) else 0

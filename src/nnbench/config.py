@@ -291,6 +291,22 @@ def check(config: dict) -> None:
         raise SpecError("football_mat", path, "no such file (the course's data.mat)")
     if path:
         _check_football_mat(path)
+    if config.get("baseline"):
+        check_baseline(config["baseline"])
+
+
+def check_baseline(folder, results: str = "results") -> None:
+    """The config's ``baseline``: a folder holding ``runs/`` or ``tables/runs.csv``, and not this run's own
+    results folder (:func:`nnbench.baseline.check_folder`); the error names the key and the folder."""
+    from .baseline import check_folder
+
+    check_folder(folder, "baseline")
+    if Path(folder).resolve() == Path(results).resolve():
+        raise SpecError(
+            "baseline",
+            folder,
+            f"is this run's own results folder; copy the baseline elsewhere first (cp -r {results} baseline)",
+        )
 
 
 def _check_command_length(config: dict, seeds) -> None:

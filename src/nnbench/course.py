@@ -25,6 +25,7 @@ from .initializers import He, Large, Xavier, Zeros
 from .losses import targets
 from .network import Network
 from .optimizers import SGD, Adam, Momentum
+from .progress import progress
 from .schedules import Constant, InverseTime, Staircase
 from .streams import CourseStreams
 from .trainer import evaluate, fit
@@ -166,10 +167,14 @@ def initialization() -> list[dict]:
     """[2, 10, 5, 1], full-batch GD, α = 0.01, 15,000 iterations; zeros vs randn·10 vs He after seed 3."""
     (X, y), (Xt, yt) = circles_data()
     rows = []
-    for model, init, comment in (
-        ("zeros", Zeros(), "fails to break symmetry"),
-        ("large random", Large(10.0), "too large weights"),
-        ("he", He(), "recommended method"),
+    for model, init, comment in progress(
+        (
+            ("zeros", Zeros(), "fails to break symmetry"),
+            ("large random", Large(10.0), "too large weights"),
+            ("he", He(), "recommended method"),
+        ),
+        desc="initialization",
+        unit="model",
     ):
         net, params, _ = train_course_model((2, 10, 5, 1), init, X, y, lr=0.01, epochs=15000)
         rows.append(
@@ -207,7 +212,7 @@ def regularization(path=None) -> list[dict]:
         return [_row("regularization", model, None, None, REGULARIZATION_HELP) for model, _ in models]
     (X, y), (Xt, yt) = football_data(path)
     rows = []
-    for model, options in models:
+    for model, options in progress(models, desc="regularization", unit="model"):
         net, params, _ = train_course_model((2, 20, 3, 1), Xavier(), X, y, lr=0.3, epochs=30000, **options)
         rows.append(
             _row(
@@ -290,7 +295,7 @@ def optimization() -> list[dict]:
     The note compares our epoch costs with the course's printed ones (epochs 0, 1000, ..., 4000)."""
     X, y = moons_data()
     rows = []
-    for model, optimizer, schedule in OPTIMIZATION_RUNS:
+    for model, optimizer, schedule in progress(OPTIMIZATION_RUNS, desc="optimization", unit="model"):
         net, params, outcome = train_course_model(
             (2, 5, 2, 1),
             He(),

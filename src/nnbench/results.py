@@ -18,6 +18,10 @@ Points files (``results/points/{dataset}.npz``)
     :func:`read_points_file`: any damage (a truncated zip, a bad CRC, a missing array) is refused.
 Tables (``results/tables/runs.csv``, ``summary.csv``)
     :func:`read_table`: the expected columns, with numeric columns numeric.
+A whole results folder, for your own analysis (Jupyter, pandas)
+    :func:`load` (``nnbench.results.load("results")``): tidy DataFrames of the runs, the summary, the cost
+    curves and the study tables, every one read through the readers above; :func:`read_results_runs` the runs
+    alone (what ``nnbench compare --baseline`` reads).
 
 The fix for a damaged intermediate is the one command that re-makes it: the user's own ``snakemake``
 command with ``--forcerun FILE`` (:func:`remake_fix`), which re-runs the job that writes the file and every
@@ -32,6 +36,7 @@ import math
 import zipfile
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -304,3 +309,137 @@ def read_table(path, columns: Mapping[str, str], *, fix: str | None = None):
         else:
             df[col] = df[col].fillna("")
     return df
+
+
+# ----------------------------------------------------------------------------------------------
+# a whole results folder as tidy DataFrames
+
+
+def _no_results(folder: Path) -> ResultFileError:
+    return ResultFileError(
+        folder,
+        "holds neither runs/ (the cell files) nor tables/runs.csv",
+        "give the results folder of a finished run (the workflow's results/, or a copy of it)",
+    )
+
+
+def _folder(folder) -> Path:
+    folder = Path(folder)
+    if not folder.exists():
+        raise ResultFileError(folder, "no such folder", "give the results folder of a finished run (e.g. results)")
+    if not folder.is_dir():
+        raise ResultFileError(folder, "is not a folder", "give the results folder of a finished run (e.g. results)")
+    return folder
+
+
+def cell_file_paths(folder) -> list[Path]:
+    """The cell files ``folder/runs/{dataset}/{init}/{reg}/{opt}.json``, sorted (empty without runs/)."""
+    runs = Path(folder) / "runs"
+    return sorted(runs.glob("*/*/*/*.json")) if runs.is_dir() else []
+
+
+def read_results_runs(source):
+    """The runs of a results folder (one row per run, ``nnbench.tables.RUN_COLUMNS``): its cell files
+    ``runs/{dataset}/{init}/{reg}/{opt}.json`` when it has any (each verified, against its path too), else its
+    ``tables/runs.csv`` (:func:`read_table`); ``source`` may also be a ``runs.csv`` file itself.
+    A folder with neither, or a damaged file, is refused (:class:`ResultFileError`)."""
+    from .tables import RUN_COLUMNS, read_runs
+
+    source = Path(source)
+    if source.is_file():
+        return _read_runs_csv(source)
+    folder = _folder(source)
+    paths = cell_file_paths(folder)
+    if paths:
+        return read_runs(paths, from_path=True)[RUN_COLUMNS]
+    if (folder / "tables" / "runs.csv").is_file():
+        return _read_runs_csv(folder / "tables" / "runs.csv")
+    raise _no_results(folder)
+
+
+def _read_runs_csv(path: Path):
+    from .tables import RUN_COLUMNS
+
+    text = ("dataset", "init", "reg", "opt", "status", "config_hash", "blas_kernel")
+    df = read_table(path, {c: "str" if c in text else "number" for c in RUN_COLUMNS})[RUN_COLUMNS]
+    df["seed"] = df["seed"].astype("int64")
+    for col in ("epochs", "epochs_run", "diverged_epoch"):
+        df[col] = df[col].astype("Int64")
+    return df
+
+
+CURVE_COLUMNS = ["dataset", "init", "reg", "opt", "seed", "status", "epoch", "cost"]
+
+
+@dataclass(frozen=True)
+class Results:
+    """A results folder as tidy pandas DataFrames (:func:`load`); ``folder`` is where they were read."""
+
+    folder: Path
+    runs: object  # pd.DataFrame
+    summary: object  # pd.DataFrame
+    curves: object  # pd.DataFrame
+    studies: dict  # name -> pd.DataFrame
+
+
+def load(folder="results") -> Results:
+    """``nnbench.results.load("results")``: a results folder as tidy DataFrames, one row per observation.
+
+    Every file goes through the verified readers of this module: a damaged cell file or table is refused
+    (:class:`ResultFileError`, naming the file), never skipped or summarized without it.
+
+    ========== =========================================================================================
+    frame      columns (one row per ...)
+    ========== =========================================================================================
+    runs       run (cell x seed): ``dataset, init, reg, opt`` (the cell), ``seed``, ``status`` (``ok`` or
+               ``diverged``), ``train_acc, val_acc, test_acc`` (fractions in [0, 1], NaN when diverged or
+               when there is no validation part), ``train_cost, test_cost`` (final cross-entropy),
+               ``final_cost`` (last recorded training cost), ``epochs`` (asked), ``epochs_run``,
+               ``diverged_epoch`` (<NA> when ok), ``seconds`` (training wall time), ``config_hash`` (the
+               cell's resolved spec), ``blas_kernel``. From ``runs/**.json``, else ``tables/runs.csv``.
+    summary    cell: ``dataset, init, reg, opt, runs, ok, diverged``, ``train_mean, train_std,
+               train_ci_low, train_ci_high``, the same four for ``test_``, ``gap_mean`` (train − test mean),
+               ``comment`` (``nnbench.tables``: mean over ok seeds, sample std, 95 % t-interval).
+               ``tables/summary.csv``; without it, computed from ``runs`` (:func:`nnbench.tables.summarize`).
+    curves     recorded point of a run's training cost: the cell, ``seed``, ``status``, ``epoch`` (0,
+               ``curve_every``, 2·``curve_every``, ...) and ``cost`` (the training cost of that epoch, as the
+               trainer recorded it; NaN-free: a diverged run's curve stops where it diverged). From the cell files; empty (these columns) without ``runs/``.
+    studies    dict: study table name (``study_depth``, ``study_search_best``, ...) -> that CSV of
+               ``tables/study_*.csv`` as written by ``nnbench studies`` (columns: the study module's
+               docstring, ``nnbench.studies``).
+    ========== =========================================================================================
+
+    A missing folder, or one with neither ``runs/`` nor ``tables/runs.csv``, raises :class:`ResultFileError`.
+    """
+    import pandas as pd
+
+    from .tables import SUMMARY_COLUMNS, summarize
+
+    folder = _folder(folder)
+    paths = cell_file_paths(folder)
+    runs = read_results_runs(folder)
+    summary_path = folder / "tables" / "summary.csv"
+    if summary_path.is_file():
+        summary = read_table(
+            summary_path, {c: "str" if c in (*CELL_KEYS, "comment") else "number" for c in SUMMARY_COLUMNS}
+        )[SUMMARY_COLUMNS]
+        for col in ("runs", "ok", "diverged"):
+            summary[col] = summary[col].astype("int64")
+    else:
+        summary = summarize(runs.assign(layers=pd.NA))[SUMMARY_COLUMNS]
+    rows = []
+    for record in read_cells(paths, from_path=True):
+        key = {k: record["cell"][k] for k in CELL_KEYS}
+        for run in record["runs"]:
+            every = run.get("curve_every") or 1
+            for i, cost in enumerate(run["cost_curve"]):
+                rows.append({**key, "seed": run["seed"], "status": run["status"], "epoch": i * every, "cost": cost})
+    curves = pd.DataFrame(rows, columns=CURVE_COLUMNS)
+    curves = curves.astype({"seed": "int64", "epoch": "int64", "cost": "float64"})
+    studies = {}
+    for path in sorted((folder / "tables").glob("study_*.csv")):
+        try:
+            studies[path.stem] = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+            raise ResultFileError(path, f"not a readable CSV table ({str(err).strip()})", remake_fix(path)) from None
+    return Results(folder, runs, summary, curves, studies)

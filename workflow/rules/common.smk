@@ -44,6 +44,7 @@ CONDA_ENV = "../envs/nnbench.yaml"
 localrules:
     points,
     tables,
+    baseline_comparison,
     study_gradcheck_verify,
     manifest,
 
@@ -105,7 +106,41 @@ def final_targets():
         "reports/report.html",
         *STUDY_TABLE_FILES,
         GRADCHECK_VERIFIED,
+        *baseline_comparison(),
     ]
+
+
+# The baseline (config `baseline`, a results folder of an earlier run; checked by nnbench.config.check): its files
+# are inputs of the comparison and of the report, so that a changed baseline re-makes both.
+BASELINE = config.get("baseline") or ""
+
+
+def baseline_files():
+    """The baseline's cell files (runs/{dataset}/{init}/{reg}/{opt}.json), else its tables/runs.csv; none without
+    a baseline. The same files nnbench.results.read_results_runs reads."""
+    if not BASELINE:
+        return []
+    from nnbench.results import cell_file_paths
+
+    cells = cell_file_paths(BASELINE)
+    return [str(p) for p in cells] if cells else [f"{BASELINE}/tables/runs.csv"]
+
+
+def baseline_comparison():
+    """results/tables/baseline_comparison.csv when a baseline is set."""
+    return [f"{TABLES}/baseline_comparison.csv"] if BASELINE else []
+
+
+def baseline_dir(wildcards, input):
+    """The baseline folder, derived from the rule's own baseline files (so that it holds without a shared file
+    system): DIR of DIR/runs/{dataset}/{init}/{reg}/{opt}.json or DIR/tables/runs.csv."""
+    first = Path(input.baseline[0])
+    return first.parents[1] if first.name == "runs.csv" else first.parents[CELL.count("/") + 1]
+
+
+def baseline_arg(wildcards, input):
+    """`--baseline DIR` for the report, or nothing."""
+    return f"--baseline {shlex.quote(str(baseline_dir(wildcards, input)))}" if BASELINE else ""
 
 
 def config_as_run(wildcards):

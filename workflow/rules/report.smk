@@ -18,6 +18,8 @@ rule report:
         cells=cell_files(),
         points=points_files(),
         studies=STUDY_TABLE_FILES,
+        baseline=baseline_files(),
+        baseline_comparison=baseline_comparison(),
     output:
         html=report("reports/report.html", caption="../report/report.rst", category="Report"),
         heatmaps=report(
@@ -84,9 +86,10 @@ rule report:
         figures=figures_dir,
         studies=studies_dir,
         studies_benchmarks=STUDIES_BENCHMARKS,
+        baseline=baseline_arg,
     shell:
         "nnbench report --tables {params.tables:q} --runs-dir {params.runs_dir:q} --points-dir {params.points_dir:q} "
         "--benchmarks {input.benchmarks:q} --config-json {params.config:q} "
         "--out {output.html:q} --figures-dir {params.figures:q} --tables-out {output.tables:q} "
         "--studies {params.studies:q} --studies-benchmarks {params.studies_benchmarks:q} "
-        "--jobs {threads} > {log:q} 2>&1"
+        "{params.baseline} --jobs {threads} > {log:q} 2>&1"

@@ -30,3 +30,22 @@ rule tables:
         "--benchmarks-dir {params.bench_dir:q} --benchmarks-out {output.benchmarks:q} --config-json {params.config:q} "
         "--benchmark-layout train=dataset,init,reg --benchmark-layout course=experiment "
         "> {log:q} 2>&1"
+
+
+# With a baseline (--config baseline=DIR): every cell of this run against the baseline's (nnbench.baseline), one row
+# per cell. It never fails the workflow (--fail-on never); a CI job reads the verdict with
+#     nnbench compare --baseline DIR results --fail-on significant
+rule baseline_comparison:
+    input:
+        runs=f"{TABLES}/runs.csv",
+        baseline=baseline_files(),
+    output:
+        f"{TABLES}/baseline_comparison.csv",
+    log:
+        "logs/baseline_comparison.log",
+    conda:
+        CONDA_ENV
+    params:
+        baseline=baseline_dir,
+    shell:
+        "nnbench compare --baseline {params.baseline:q} {input.runs:q} --fail-on never --out {output:q} > {log:q} 2>&1"

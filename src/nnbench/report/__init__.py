@@ -8,7 +8,9 @@ Inputs (``--results DIR``, default ``results``; each can be given on its own):
   learning curves and decision boundaries need are read;
 * ``--config-json`` the config as run (a file, or an inline JSON object);
 * the study tables ``study_*.csv`` (``nnbench studies``; ``--studies DIR``, default the tables folder) and,
-  optionally, their Snakemake benchmarks ``--studies-benchmarks DIR/{study}.tsv``: section 8, "Studies".
+  optionally, their Snakemake benchmarks ``--studies-benchmarks DIR/{study}.tsv``: section 8, "Studies";
+* ``--baseline DIR``, a baseline run's results folder: the section "What moved since the baseline" at the top
+  (:mod:`nnbench.baseline`, :mod:`.sections.baseline`), and ``baseline_comparison.csv`` in ``--tables-out``.
 
 Output: ``--out reports/report.html`` — CSS and figures inline (SVG, PNG for decision boundaries), and one
 script of our own inline (``explore.js``: sortable and filterable tables, a figure's panel picker, hover tips;

@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--studies", help="folder of the study tables study_*.csv (default: the --tables folder)")
     p.add_argument("--studies-benchmarks", help="folder of the studies' Snakemake benchmarks {study}.tsv (optional)")
     p.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="a baseline run's results folder (its runs/ or tables/runs.csv): adds the section 'What moved since "
+        "the baseline' (nnbench.baseline) and, with --tables-out, baseline_comparison.csv",
+    )
+    p.add_argument(
         "--jobs",
         type=_jobs,
         default=1,
@@ -93,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             title=args.title,
             config_source=source,
             jobs=args.jobs,
+            baseline=args.baseline,
         )
     except ResultFileError as err:
         print(f"nnbench report: error: {err}", file=sys.stderr)

@@ -9,12 +9,15 @@ from pathlib import Path
 import pandas as pd
 
 from nnbench import stats
+from nnbench.baseline import compare_cells
 from nnbench.io import write_atomic, write_csv
+from nnbench.results import read_results_runs
 
 from . import figures as F
 from .figures import FigureTask, fill, render_figures
 from .format import fmt_pct
 from .inputs import ReportInputs, axis_order, grid_seeds
+from .sections.baseline import baseline_section
 from .sections.course import course_section
 from .sections.grid import (
     boundary_panel,
@@ -44,11 +47,14 @@ def build_report(
     title: str = "nnbench report",
     config_source: str = "",
     jobs: int = 1,
+    baseline=None,
 ) -> tuple[str, dict]:
     """Render the report; returns (html, extras) where extras holds the figures and the stats tables.
 
     The sections collect :class:`FigureTask` s; :func:`render_figures` renders them all at once, in ``jobs``
-    worker processes if ``jobs > 1`` (the same bytes whatever ``jobs``), and the figures take their places."""
+    worker processes if ``jobs > 1`` (the same bytes whatever ``jobs``), and the figures take their places.
+    ``baseline``: a baseline run's results folder; the section "What moved since the baseline" compares this
+    run's runs with its runs (:mod:`nnbench.baseline`), and extras["baseline"] holds the table."""
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     summary = inputs.read_summary()
@@ -136,7 +142,11 @@ def build_report(
     figures = [rendered[t] for t in tasks if rendered[t] is not None]
 
     course = course_section(inputs)
+    base_table = None
+    if baseline is not None:
+        base_table = compare_cells(read_results_runs(baseline), runs, test=test, alpha=alpha)
     ctx = {
+        "baseline": baseline_section(base_table, baseline, test=test, alpha=alpha) if base_table is not None else None,
         "title": title,
         "course": course,
         "datasets": per_dataset,
@@ -174,6 +184,8 @@ def build_report(
         "course": course,
         "cross_ranks": cross_ranks,
     }
+    if base_table is not None:
+        extras["baseline"] = base_table
     return html, extras
 
 
@@ -235,7 +247,8 @@ def write_figures(figures, out_dir: Path) -> list[Path]:
 
 
 def write_tables(extras: dict, out_dir: Path, inputs: ReportInputs | None = None) -> None:
-    """``rankings.csv``, ``main_effects.csv``, ``cross_dataset_ranks.csv``, ``course_reproduction.csv`` — and copies of the input
+    """``rankings.csv``, ``main_effects.csv``, ``cross_dataset_ranks.csv``, ``course_reproduction.csv`` (and
+    ``baseline_comparison.csv`` with a baseline) — and copies of the input
     ``summary.csv`` and ``course_*.csv``, so that Snakemake's report shows every table in one place."""
     out_dir.mkdir(parents=True, exist_ok=True)
     if inputs is not None:
@@ -251,6 +264,8 @@ def write_tables(extras: dict, out_dir: Path, inputs: ReportInputs | None = None
     write_csv(out_dir / "main_effects.csv", extras["effects"])
     if "cross_ranks" in extras:
         write_csv(out_dir / "cross_dataset_ranks.csv", extras["cross_ranks"])
+    if extras.get("baseline") is not None:
+        write_csv(out_dir / "baseline_comparison.csv", extras["baseline"])
     rows = []
     course = extras["course"]
     for t in ([course["lead"]] if course["lead"] else []) + course["others"]:

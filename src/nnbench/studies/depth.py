@@ -22,6 +22,8 @@ import time
 import numpy as np
 import pandas as pd
 
+from ..progress import progress
+
 LAYER_COLUMNS = ["init", "activation", "depth", "seed", "layer", "grad_norm", "activation_std"]
 RUN_COLUMNS = [
     "init", "activation", "depth", "seed", "width", "status", "train_acc", "test_acc", "train_cost",
@@ -113,7 +115,8 @@ def run_study(settings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]
     s = settings_of(settings)
     seeds = seed_list(s)
     layer_rows, run_rows = [], []
-    for init, activation, depth in itertools.product(s["inits"], s["activations"], s["depths"]):
+    combos = list(itertools.product(s["inits"], s["activations"], s["depths"]))
+    for init, activation, depth in progress(combos, desc="depth study", unit="config"):
         spec = spec_for(s, init, activation, depth)
         norms, stds = initial_profile(spec, seeds)
         start = time.perf_counter()

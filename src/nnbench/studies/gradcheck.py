@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from ..gradcheck import check_network, relative_difference
+from ..progress import progress
 
 COLUMNS = [
     "dataset", "init", "reg", "opt", "stage", "seed", "examples", "epochs", "parameters", "checked",
@@ -253,7 +254,8 @@ def run_study(config: dict, settings: dict | None = None) -> pd.DataFrame:
     s = settings_of(settings)
     seed, m, eps, threshold = int(s["seed"]), int(s["examples"]), float(s["eps"]), float(s["threshold"])
     rows = []
-    for dataset, init, reg in itertools.product(config["datasets"], config["inits"], config["regs"]):
+    combos = list(itertools.product(config["datasets"], config["inits"], config["regs"]))
+    for dataset, init, reg in progress(combos, desc="gradient checks", unit="cell"):
         opts = list(config["optimizers"])
         base = RunSpec.from_dict({**cell_spec(config, dataset, init, reg, opts[0]), "seed": seed})
         streams = Streams([seed])

@@ -22,6 +22,8 @@ import itertools
 
 import pandas as pd
 
+from ..progress import progress
+
 COLUMNS = [
     "part",
     "optimizer",
@@ -110,7 +112,7 @@ def run_study(settings: dict | None = None) -> pd.DataFrame:
     seeds = seed_list(s)
     rows = []
     m_train = {}
-    for part, opt, schedule, batch in configurations(s):
+    for part, opt, schedule, batch in progress(configurations(s), desc="schedules study", unit="config"):
         for epochs in sorted(int(e) for e in s["checkpoints"]):
             spec = spec_for(s, opt, schedule, batch, epochs)
             for seed, res in zip(seeds, run(spec, seeds)):

@@ -39,6 +39,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..progress import progress
+
 METHODS = ("grid", "random", "random_linear", "sobol", "halving")
 TRIAL_COLUMNS = [
     "method",
@@ -209,7 +211,7 @@ def run_study(settings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]
     seeds, budgets = seed_list(s), sorted(int(b) for b in s["budgets"])
     k_max = budgets[-1]
     trials = []
-    for method in s["methods"]:
+    for method in progress(s["methods"], desc="search study", unit="method"):
         if method == "grid":
             for k in budgets:
                 points = grid_points(k, s)

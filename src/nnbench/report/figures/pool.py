@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
+from ...progress import progress
 from .base import setup
 
 # rough seconds per figure on the default config (21 figures, ~15 s in all, most of it savefig): with
@@ -77,7 +78,7 @@ def render_figures(tasks: Sequence[FigureTask], jobs: int = 1) -> dict:
     tasks = list(tasks)
     if jobs == 1 or len(tasks) < 2:
         setup()
-        return {task: task.render() for task in tasks}
+        return {task: task.render() for task in progress(tasks, desc="figures", unit="figure")}
     order = sorted(range(len(tasks)), key=lambda i: -tasks[i].cost)  # stable: ties keep the report's order
     pool = ProcessPoolExecutor(
         max_workers=min(jobs, len(tasks)),
@@ -87,6 +88,9 @@ def render_figures(tasks: Sequence[FigureTask], jobs: int = 1) -> dict:
     )
     try:
         futures = {i: pool.submit(_render_in_worker, i) for i in order}
+        with progress(total=len(tasks), desc="figures", unit="figure") as bar:
+            for _ in as_completed(futures.values()):
+                bar.update()
         return {tasks[i]: futures[i].result() for i in range(len(tasks))}
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # after a failure: drop the figures not started yet
