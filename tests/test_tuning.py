@@ -1,0 +1,259 @@
+"""Tuning at equal budget (nnbench.tuning): the quasi-random points and their scale, the nested choice per
+budget, the seeds' separation, time to target, the trainer's monitor, and one problem's record."""
+
+import copy
+import json
+import math
+
+import numpy as np
+import pytest
+
+from nnbench import tuned_tables, tuning
+from nnbench.registry import SpecError
+from nnbench.results import ResultFileError
+from nnbench.spec import RunSpec
+from nnbench.trainer import run
+
+CONFIG = {
+    "datasets": ["circles"],
+    "inits": ["he"],
+    "regs": ["none"],
+    "optimizers": ["gd", "adam"],
+    "definitions": {
+        "datasets": {
+            "circles": {
+                "dataset": "circles",
+                "dataset_options": {"n_samples": 120, "noise": 0.05},
+                "hidden": [6, 4],
+                "epochs": 12,
+            }
+        },
+        "optimizers": {
+            "gd": {"optimizer": "sgd", "lr": 0.5, "batch_size": None},
+            "adam": {"optimizer": "adam", "lr": 0.01, "batch_size": 32},
+        },
+    },
+    "tuning": {
+        "enabled": True,
+        "budgets": [1, 2, 3],
+        "space": {"gd": {"lr": [0.01, 5.0]}, "adam": {"lr": [1e-4, 0.1], "beta1": [-3, -0.5]}},
+        "tuning_seeds": [100],
+        "eval_seeds": [0, 1],
+        "eval_every": 4,
+        "targets": {"circles": 0.8},
+    },
+}
+
+
+def with_tuning(**changes):
+    c = copy.deepcopy(CONFIG)
+    c["tuning"].update(changes)
+    return c
+
+
+# ---------------------------------------------------------------------------------------------- points
+
+
+def test_unit_points_nested_in_the_unit_cube_and_reproducible():
+    a, b = tuning.unit_points("sobol", 7, 3, seed=5), tuning.unit_points("sobol", 3, 3, seed=5)
+    assert a.shape == (7, 3) and ((a >= 0) & (a < 1)).all()
+    np.testing.assert_array_equal(a[:3], b)
+    assert not np.array_equal(a, tuning.unit_points("sobol", 7, 3, seed=6))
+    assert not np.array_equal(a, tuning.unit_points("halton", 7, 3, seed=5))
+
+
+def test_to_space_log_scale_for_lr_and_one_minus_ten_to_r_for_beta():
+    space = {"lr": [1e-4, 1.0], "beta1": [-3.0, -1.0], "weight_decay": [1e-3, 1e-1]}
+    lo = tuning.to_space(np.array([0.0, 0.0, 0.0]), space)
+    mid = tuning.to_space(np.array([0.5, 0.5, 0.5]), space)
+    assert lo == pytest.approx({"lr": 1e-4, "beta1": 0.999, "weight_decay": 1e-3})
+    assert mid == pytest.approx({"lr": 1e-2, "beta1": 1 - 10**-2, "weight_decay": 1e-2})
+
+
+def test_every_optimizer_gets_the_same_unit_points():
+    s = tuning.settings_of(CONFIG)
+    u = tuning.unit_points(s["method"], 2, tuning.dims(s), s["qmc_seed"])
+    gd = [tuning.to_space(row, s["space"]["gd"])["lr"] for row in u]
+    adam = [tuning.to_space(row, s["space"]["adam"])["lr"] for row in u]
+    # the same column-0 coordinate, on each optimizer's own lr range
+    to_u = lambda x, lo, hi: (math.log10(x) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))  # noqa: E731
+    assert [to_u(x, 0.01, 5.0) for x in gd] == pytest.approx([to_u(x, 1e-4, 0.1) for x in adam])
+
+
+# ---------------------------------------------------------------------------------------------- choice
+
+
+def test_choice_is_nested_and_ties_go_to_the_lowest_trial():
+    assert tuning.choose([0.5, 0.7, 0.7, 0.9], [1, 2, 3, 4]) == {1: 0, 2: 1, 3: 1, 4: 3}
+    assert tuning.choose([0.6, math.nan, 0.6], [1, 3]) == {1: 0, 3: 0}
+    with pytest.raises(ValueError, match="3 trial scores"):
+        tuning.choose([0.1, 0.2, 0.3], [1, 8])
+
+
+def test_a_diverged_tuning_run_counts_zero():
+    runs = [{"status": "ok", "val_accuracy": 0.9}, {"status": "diverged", "val_accuracy": None}]
+    assert tuning.score(runs) == pytest.approx(0.45)
+
+
+# ---------------------------------------------------------------------------------------------- settings
+
+
+def test_overlapping_seeds_are_refused_naming_both_lists():
+    with pytest.raises(SpecError) as err:
+        tuning.settings_of(with_tuning(tuning_seeds=[3, 7], eval_seeds=[0, 1, 2, 3]))
+    assert "[3, 7]" in str(err.value) and "[0, 1, 2, 3]" in str(err.value) and "tuning.eval_seeds" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "changes, where",
+    [
+        ({"budgets": [2, 4]}, "tuning.budgets"),
+        ({"budgets": [1, 4, 4]}, "tuning.budgets"),
+        ({"method": "grid"}, "tuning.method"),
+        ({"targets": {}}, "tuning.targets.circles"),
+        ({"val_fraction": 0}, "tuning.val_fraction"),
+        ({"space": {"gd": {"lr": [0.01, 5.0]}}}, "tuning.space"),
+        ({"space": {"gd": {"lr": [0, 5.0]}, "adam": {"lr": [1e-4, 0.1]}}}, "tuning.space.gd.lr"),
+        ({"space": {"gd": {"lr": [0.1, 5.0]}, "adam": {"beta1": [-3, 1]}}}, "tuning.space.adam.beta1"),
+        ({"datasets": ["moons"]}, "tuning.datasets"),
+        ({"tau_max": 1}, "tuning.tau_max"),
+        ({"bogus": 1}, "tuning"),
+    ],
+)
+def test_bad_settings_are_refused_by_name(changes, where):
+    with pytest.raises(SpecError) as err:
+        tuning.settings_of(with_tuning(**changes))
+    assert str(err.value).startswith(where)
+
+
+def test_a_hyper_parameter_the_optimizer_does_not_take_is_refused_before_any_job():
+    bad = with_tuning(space={"gd": {"lr": [0.01, 5.0], "beta": [-3, -1]}, "adam": {"lr": [1e-4, 0.1]}})
+    with pytest.raises(SpecError, match="tuning.space.gd"):
+        tuning.check_config(bad)
+    tuning.check_config(CONFIG)  # the good one passes
+
+
+def test_the_grid_slice_defaults_to_the_whole_grid():
+    s = tuning.settings_of(CONFIG)
+    assert tuning.problems(s) == [("circles", "he", "none")] and s["optimizers"] == ["gd", "adam"]
+
+
+# ---------------------------------------------------------------------------------------------- time to target
+
+
+def test_time_to_target_first_record_reaching_it_else_inf():
+    monitor = {"epochs": [5, 10, 15], "val_accuracy": [0.5, 0.91, 0.95], "seconds": [0.1, 0.2, 0.3]}
+    assert tuning.time_to_target(monitor, 0.9) == (10.0, 0.2)
+    assert tuning.time_to_target(monitor, 0.99) == (math.inf, math.inf)
+    diverged = {"epochs": [5, 10], "val_accuracy": [0.5, None], "seconds": [0.1, 0.2]}
+    assert tuning.time_to_target(diverged, 0.4) == (5.0, 0.1)
+    assert tuning.time_to_target(diverged, 0.9) == (math.inf, math.inf)
+    assert tuning.time_to_target(None, 0.1) == (math.inf, math.inf)
+
+
+# ---------------------------------------------------------------------------------------------- the monitor
+
+SPEC = dict(dataset="circles", dataset_options={"n_samples": 120, "val_fraction": 0.2}, hidden=(6, 4), epochs=11)
+
+
+@pytest.mark.parametrize(
+    "fields", [dict(optimizer="adam", lr=0.01, batch_size=16, keep_prob=0.8), dict(optimizer="sgd", batchnorm=True)]
+)
+def test_the_monitor_changes_no_training_number(fields):
+    spec = RunSpec(**SPEC, **fields)
+    plain, watched = run(spec, [0, 1]), run(spec, [0, 1], monitor_every=4)
+    for a, b in zip(plain, watched):
+        monitor = b.pop("monitor")
+        a.pop("seconds"), b.pop("seconds")
+        assert json.dumps(a) == json.dumps(b)
+        assert monitor["epochs"] == [4, 8, 11]
+        assert all(0 <= x <= 1 for x in monitor["val_accuracy"])
+        assert monitor["seconds"] == sorted(monitor["seconds"]) and monitor["seconds"][0] >= 0
+    assert watched[0]["val_accuracy"] == monitor_last(run(spec, [0], monitor_every=11)[0])
+
+
+def monitor_last(result):
+    return result["monitor"]["val_accuracy"][-1]
+
+
+def test_a_diverged_run_has_no_accuracy_from_its_divergence_on():
+    spec = RunSpec(
+        **{**SPEC, "hidden": (10, 5), "epochs": 120}, activation="leaky_relu", init="large", lr=0.6, optimizer="sgd"
+    )
+    results = run(spec, list(range(8)), monitor_every=2)
+    late = [r for r in results if r["status"] == "diverged" and r["diverged_epoch"] > 3]
+    assert late and any(r["status"] == "ok" for r in results)
+    for result in late:
+        epochs, acc = result["monitor"]["epochs"], result["monitor"]["val_accuracy"]
+        assert all(a is None for e, a in zip(epochs, acc) if e > result["diverged_epoch"])
+        assert acc[0] is not None
+    result = late[0]
+    assert tuning.time_to_target(result["monitor"], 1.0) == (math.inf, math.inf)
+
+
+def test_the_monitor_needs_a_validation_split():
+    spec = RunSpec(dataset="circles", dataset_options={"n_samples": 80}, hidden=(4,), epochs=2)
+    with pytest.raises(ValueError, match="val_fraction"):
+        run(spec, [0], monitor_every=1)
+
+
+# ---------------------------------------------------------------------------------------------- one problem
+
+
+@pytest.fixture(scope="module")
+def record():
+    return tuning.tune_problem(CONFIG, ("circles", "he", "none"), log=lambda *a: None)
+
+
+def test_a_problem_record_trials_choices_and_evaluation(record):
+    for opt, cell in record["cells"].items():
+        assert [t["trial"] for t in cell["trials"]] == [0, 1, 2]
+        assert cell["trials"][0]["hp"]["lr"] == CONFIG["definitions"]["optimizers"][opt]["lr"]  # budget 1: defaults
+        assert cell["chosen"]["1"] == 0
+        scores = [t["score"] for t in cell["trials"]]
+        assert cell["chosen"]["3"] == int(np.argmax(scores))
+        assert set(cell["eval"]) == {str(t) for t in cell["chosen"].values()}
+        for runs in cell["eval"].values():
+            assert [r["seed"] for r in runs] == [0, 1]
+        for t in cell["trials"]:  # the test split is not read while tuning
+            assert all("test_accuracy" not in r for r in t["runs"])
+            assert [r["seed"] for r in t["runs"]] == [100]
+    assert record["cells"]["adam"]["trials"][0]["hp"]["beta1"] == 0.9
+
+
+def test_a_damaged_record_is_named(record, tmp_path):
+    from nnbench.io import write_json_atomic
+
+    path = tmp_path / "circles" / "he" / "none.json"
+    write_json_atomic(path, record)
+    assert tuning.read_tuning(path, ("circles", "he", "none")) == record
+    path.write_text(path.read_text().replace('"score":', '"score": ', 1))  # whitespace: the same content
+    tuning.read_tuning(path)
+    text = path.read_text()
+    path.write_text(text.replace('"trial":1', '"trial":5', 1))
+    with pytest.raises(ResultFileError, match="digest"):
+        tuning.read_tuning(path)
+    path.write_text(text[:100])
+    with pytest.raises(ResultFileError, match="none.json"):
+        tuning.read_tuning(path)
+    write_json_atomic(path, record)
+    with pytest.raises(ResultFileError, match="another config"):
+        tuned_tables.read_records(with_tuning(qmc_seed=9), tmp_path)
+
+
+def test_tables_from_a_record(record, tmp_path):
+    from nnbench.io import write_json_atomic
+
+    write_json_atomic(tmp_path / "circles" / "he" / "none.json", record)
+    tables = tuned_tables.build(CONFIG, tuned_tables.read_records(CONFIG, tmp_path))
+    assert len(tables["tuned_runs"]) == 2 * 3
+    assert tables["tuned_runs"]["budget"].tolist() == [1, 2, 3] * 2
+    assert len(tables["tuned_summary"]) == 2 * 3  # cells x budgets
+    assert len(tables["time_to_target"]) == 2 * 3 * 2  # cells x budgets x eval seeds
+    ttt = tables["time_to_target"]
+    assert (ttt["epochs_to_target"].isin([4, 8, 12]) | np.isinf(ttt["epochs_to_target"])).all()
+    assert ttt[["epochs_to_target", "seconds_to_target"]].notna().all().all()
+    scores = tables["tuning_scores"]
+    assert set(scores["metric"]) == {"epochs", "seconds"} and scores["score"].between(0, 1).all()
+    tuned_tables.write(tables, tmp_path / "tables")
+    assert (tmp_path / "tables" / "performance_profiles.csv").read_text().startswith("metric,method,tau,rho")
