@@ -9,6 +9,7 @@ from snakemake.exceptions import WorkflowError
 
 from nnbench.config import cell_spec, check, check_files, definition, seed_list, seeds_text
 from nnbench.studies import check_config as check_studies
+from nnbench.tuning import check_config as check_tuning
 
 # The config files as written, before anything reads the config: Snakemake's loader silently keeps the last
 # of two equal keys, nnbench.config.check_files refuses them (and any YAML error), naming file and line.
@@ -45,6 +46,7 @@ localrules:
     points,
     tables,
     study_gradcheck_verify,
+    tuning_tables,
     manifest,
 
 
@@ -66,6 +68,7 @@ POINTS_FILE = f"{POINTS_DIR}/{{dataset}}.npz"
 try:
     check(config)
     check_studies(config)  # every study's settings, against its module's defaults (nnbench.studies.STUDIES)
+    check_tuning(config)  # the fair comparison's settings and every optimizer's search space (nnbench.tuning)
 except ValueError as err:
     raise WorkflowError(f"invalid config: {err}") from None
 
@@ -104,6 +107,8 @@ def final_targets():
         "reports/report.html",
         *STUDY_TABLE_FILES,
         GRADCHECK_VERIFIED,
+        *tuning_files(),
+        *TUNING_TABLES,
     ]
 
 

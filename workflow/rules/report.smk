@@ -18,6 +18,7 @@ rule report:
         cells=cell_files(),
         points=points_files(),
         studies=STUDY_TABLE_FILES,
+        tuning=TUNING_TABLES,  # the fair comparison (empty when tuning is disabled)
     output:
         html=report("reports/report.html", caption="../report/report.rst", category="Report"),
         heatmaps=report(
