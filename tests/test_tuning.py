@@ -133,9 +133,11 @@ def test_a_hyper_parameter_the_optimizer_does_not_take_is_refused_before_any_job
     tuning.check_config(CONFIG)  # the good one passes
 
 
-def test_the_grid_slice_defaults_to_the_whole_grid():
+def test_the_grid_slice_defaults_to_the_whole_grid_and_keeps_only_grid_names():
     s = tuning.settings_of(CONFIG)
     assert tuning.problems(s) == [("circles", "he", "none")] and s["optimizers"] == ["gd", "adam"]
+    s = tuning.settings_of(with_tuning(datasets=["moons", "circles"], optimizers=["adam", "rmsprop"]))
+    assert s["datasets"] == ["circles"] and s["optimizers"] == ["adam"]
 
 
 # ---------------------------------------------------------------------------------------------- time to target

@@ -86,11 +86,15 @@ def settings_of(config: Mapping) -> dict:
         raise SpecError("tuning", unknown, f"unknown setting(s); known: {', '.join(DEFAULTS)}")
     s = {**DEFAULTS, **given}
     for axis in ("datasets", "inits", "regs", "optimizers"):
+        # names outside the grid are left out: a config merged over config/config.yaml with a smaller grid
+        # tunes what is left of the default slice
         grid = list(config.get(axis) or [])
-        s[axis] = grid if s[axis] is None else list(s[axis])
-        outside = [n for n in s[axis] if n not in grid]
-        if outside or not s[axis]:
-            raise SpecError(f"tuning.{axis}", s[axis], f"must be a non-empty subset of the grid's {axis} {grid}")
+        if s[axis] is not None and not isinstance(s[axis], list):
+            raise SpecError(f"tuning.{axis}", s[axis], "must be a list of the grid's names")
+        given = grid if s[axis] is None else s[axis]
+        s[axis] = [n for n in given if n in grid]
+        if not s[axis]:
+            raise SpecError(f"tuning.{axis}", given, f"names none of the grid's {axis} {grid}")
     budgets = s["budgets"]
     if (
         not isinstance(budgets, list)

@@ -46,7 +46,6 @@ localrules:
     points,
     tables,
     study_gradcheck_verify,
-    tuning_tables,
     manifest,
 
 

@@ -41,6 +41,9 @@ def tuning_dir(wildcards, input):
 
 if TUNING:
 
+    localrules:
+        tuning_tables,  # reads a few small files: never a cluster job
+
     rule tune:
         input:
             points=POINTS_FILE,
