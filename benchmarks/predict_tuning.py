@@ -1,0 +1,101 @@
+"""Predict the CPU cost of the fair comparison (config ``tuning:``) from the cost model of
+``benchmarks/bench_scaling.py`` (``benchmarks/results/scaling_model.json``, docs/benchmarks.md §2).
+
+For every problem (data set × init × reg of the tuning slice) and optimizer:
+
+    trials      B runs of R_t = len(tuning_seeds) seeds trained together (B = the largest budget)
+    evaluation  between 1 and len(budgets) distinct chosen settings, each R_e = len(eval_seeds) seeds together
+
+each run's seconds = ``predict_per_run(coef, sizes, m_fit, R, epochs, batch)`` (``bench_scaling``), with m_fit
+the examples left after the test and validation splits and batch the optimizer's batch size (full batch for
+gd); plus a fixed cost per job (Python start-up and imports, ``--job-seconds``). The model was fitted on Adam
+without regularization: dropout and batch norm cost more per step, SGD less; the validation records every
+``eval_every`` epochs are left out (a forward pass over the validation split). The lower bound assumes every
+budget chooses the same trial (one evaluation), the upper bound a different one each time.
+
+    python benchmarks/predict_tuning.py                                  # config/config.yaml's tuning part
+    python benchmarks/predict_tuning.py --config config/tuned.yaml       # merged over config/config.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "src"))
+
+from bench_scaling import predict_per_run  # noqa: E402
+
+
+def merged(base: dict, over: dict) -> dict:
+    """``over`` merged into ``base`` as Snakemake merges a --configfile: mappings key by key, the rest replaced."""
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        out[k] = merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+def predict(config: dict, coef, job_seconds: float = 2.0) -> dict:
+    from nnbench import data, tuning
+    from nnbench.config import cell_spec
+    from nnbench.spec import RunSpec
+
+    s = tuning.settings_of(config)
+    r_t, r_e, budget, n_budgets = len(s["tuning_seeds"]), len(s["eval_seeds"]), s["budgets"][-1], len(s["budgets"])
+    shapes = {}
+    low = high = 0.0
+    for problem in tuning.problems(s):
+        for opt in s["optimizers"]:
+            spec = tuning.trial_spec(config, s, problem, opt, {})
+            if problem[0] not in shapes:
+                split = data.load(spec.dataset, spec.dataset_options, np.random.default_rng(0))
+                shapes[problem[0]] = (split.X_train.shape[0], split.X_train.shape[1], split.n_classes)
+            n_features, m_fit, n_classes = shapes[problem[0]]
+            sizes = spec.build_network(n_features, n_classes).sizes
+            batch = spec.batch_size or m_fit
+            one = lambda runs: predict_per_run(coef, sizes, m_fit, runs, spec.epochs, batch) * runs  # noqa: E731
+            trials = budget * one(r_t)
+            low += trials + one(r_e)
+            high += trials + n_budgets * one(r_e)
+    jobs = len(tuning.problems(s))
+    return {
+        "problems": jobs,
+        "cells": jobs * len(s["optimizers"]),
+        "budgets": s["budgets"],
+        "tuning_seeds": r_t,
+        "eval_seeds": r_e,
+        "cpu_seconds_low": low + jobs * job_seconds,
+        "cpu_seconds_high": high + jobs * job_seconds,
+    }
+
+
+def main(argv=None) -> int:
+    from nnbench.config import load_yaml
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--config", action="append", default=[], help="config files merged over config/config.yaml")
+    p.add_argument("--model", default=str(HERE / "results" / "scaling_model.json"))
+    p.add_argument("--job-seconds", type=float, default=2.0, help="fixed CPU seconds per job (start-up, imports)")
+    args = p.parse_args(argv)
+    config = load_yaml(ROOT / "config" / "config.yaml")
+    for path in args.config:
+        config = merged(config, load_yaml(path))
+    model = json.loads(Path(args.model).read_text())
+    coef = [model["coefficients_seconds"][k] for k in ("a", "b", "e", "c", "d")]
+    out = predict(config, coef, args.job_seconds)
+    print(json.dumps(out, indent=1))
+    lo, hi = out["cpu_seconds_low"], out["cpu_seconds_high"]
+    print(f"predicted CPU: {lo:,.0f}-{hi:,.0f} s = {lo / 3600:.2f}-{hi / 3600:.2f} CPU-hours in {out['problems']} jobs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
