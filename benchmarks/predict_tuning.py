@@ -45,8 +45,6 @@ def merged(base: dict, over: dict) -> dict:
 
 def predict(config: dict, coef, job_seconds: float = 2.0) -> dict:
     from nnbench import data, tuning
-    from nnbench.config import cell_spec
-    from nnbench.spec import RunSpec
 
     s = tuning.settings_of(config)
     r_t, r_e, budget, n_budgets = len(s["tuning_seeds"]), len(s["eval_seeds"]), s["budgets"][-1], len(s["budgets"])

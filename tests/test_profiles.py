@@ -11,9 +11,7 @@ from nnbench import profiles
 
 INF = math.inf
 # 3 problems x 3 methods: a wins p1, b wins p2, nobody solves p3, c solves only p1 (at 4x the best)
-TIMES = pd.DataFrame(
-    {"a": [10.0, 30.0, INF], "b": [20.0, 10.0, INF], "c": [40.0, INF, INF]}, index=["p1", "p2", "p3"]
-)
+TIMES = pd.DataFrame({"a": [10.0, 30.0, INF], "b": [20.0, 10.0, INF], "c": [40.0, INF, INF]}, index=["p1", "p2", "p3"])
 
 
 def test_ratios_by_hand():

@@ -259,3 +259,70 @@ def test_tables_from_a_record(record, tmp_path):
     assert set(scores["metric"]) == {"epochs", "seconds"} and scores["score"].between(0, 1).all()
     tuned_tables.write(tables, tmp_path / "tables")
     assert (tmp_path / "tables" / "performance_profiles.csv").read_text().startswith("metric,method,tau,rho")
+
+
+# ---------------------------------------------------------------------------------------------- the report
+
+
+def test_the_report_section_from_the_tables(record, tmp_path):
+    from nnbench.io import write_json_atomic
+    from nnbench.report.inputs import ReportInputs
+    from nnbench.report.sections.fair import fair_section
+
+    write_json_atomic(tmp_path / "tuning" / "circles" / "he" / "none.json", record)
+    tables = tuned_tables.build(CONFIG, tuned_tables.read_records(CONFIG, tmp_path / "tuning"))
+    tuned_tables.write(tables, tmp_path / "tables")
+    inputs = ReportInputs(results=tmp_path, tables=tmp_path / "tables", config=CONFIG)
+    fair = fair_section(inputs)
+    assert fair["budgets"] == [1, 2, 3] and fair["opts"] == ["gd", "adam"]
+    (seed_table,) = fair["seed_tables"]
+    assert [r["label"] for r in seed_table["rows"]] == ["he, budget 1", "he, budget 2", "he, budget 3"]  # no grid here
+    assert seed_table["rows"][0]["cells"][0]["hp"].startswith("trial 0: α 0.5")
+    (ranking,) = fair["rankings"]
+    assert [b["budget"] for b in ranking["budgets"]] == [1, 2, 3]
+    assert {x["opt"] for x in ranking["budgets"][0]["order"]} == {"gd", "adam"}
+    assert ranking["budgets"][0]["order"][0]["verdict"] == "best"
+    figures = [task.render() for task in fair["tasks"]]
+    assert [f.name for f in figures] == ["fair_profiles", "fair_sensitivity"]
+    assert fair_section(ReportInputs(results=tmp_path, tables=tmp_path / "tables", config={})) is None  # disabled
+
+
+@pytest.mark.slow
+def test_the_ci_slice_through_the_workflow(tmp_path):
+    """config/ci.yaml's tuning slice through Snakemake: the five tables' shapes and the report's section."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    shutil.copy(root / "Snakefile", tmp_path / "Snakefile")
+    for name in ("workflow", "config"):
+        shutil.copytree(root / name, tmp_path / name)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/ci.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    s = tuning.settings_of({**yaml.safe_load((root / "config" / "ci.yaml").read_text())})
+    cells = len(tuning.problems(s)) * len(s["optimizers"])
+    budgets, seeds = s["budgets"], s["eval_seeds"]
+    read = lambda name: pd.read_csv(tmp_path / "results" / "tables" / f"{name}.csv")  # noqa: E731
+    assert len(read("tuned_runs")) == cells * budgets[-1]
+    assert len(read("tuned_summary")) == cells * len(budgets)
+    ttt = read("time_to_target")
+    assert len(ttt) == cells * len(budgets) * len(seeds)
+    assert ttt[["epochs_to_target", "seconds_to_target"]].notna().all().all()  # never missing: inf
+    profiles = read("performance_profiles")
+    assert set(profiles["metric"]) == {"epochs", "seconds"} and set(profiles["method"]) == set(s["optimizers"])
+    assert profiles["rho"].between(0, 1).all()
+    scores = read("tuning_scores")
+    assert len(scores) == 2 * len(s["optimizers"]) and scores["score"].between(0, 1).all()
+    html = (tmp_path / "reports" / "report.html").read_text()
+    assert '<section id="fair">' in html and 'id="fig-fair_profiles"' in html and 'id="fig-fair_sensitivity"' in html

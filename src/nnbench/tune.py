@@ -18,7 +18,9 @@ from collections.abc import Sequence
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nnbench tune", description="Tuning at equal budget: train a problem, or tabulate.")
+    p = argparse.ArgumentParser(
+        prog="nnbench tune", description="Tuning at equal budget: train a problem, or tabulate."
+    )
     p.add_argument("action", choices=("train", "tables"))
     p.add_argument("--config-json", required=True, help="the workflow's config (JSON/YAML file or inline JSON)")
     p.add_argument("--problem", help="train: DATASET/INIT/REG")
@@ -34,10 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     parser = build_parser()
     args = parser.parse_args(argv)
+    from . import tuned_tables, tuning
     from .io import read_mapping, write_json_atomic
     from .registry import SpecError
     from .results import ResultFileError
-    from . import tuned_tables, tuning
 
     try:
         config = read_mapping(args.config_json, "--config-json")

@@ -145,9 +145,7 @@ def profile_tables(ttt: pd.DataFrame, methods, budget: int, tau_max: float) -> t
 def read_records(config, in_dir) -> dict:
     """Every problem's tuning file under ``in_dir`` (``{dataset}/{init}/{reg}.json``), each verified."""
     s = settings_of(config)
-    return {
-        p: read_tuning(Path(in_dir, *p).with_suffix(".json"), p, settings_hash(config, s, p)) for p in problems(s)
-    }
+    return {p: read_tuning(Path(in_dir, *p).with_suffix(".json"), p, settings_hash(config, s, p)) for p in problems(s)}
 
 
 def write(tables: dict[str, pd.DataFrame], out_dir) -> None:

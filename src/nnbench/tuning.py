@@ -187,7 +187,9 @@ def unit_points(method: str, n: int, d: int, seed: int) -> np.ndarray:
 
     if n <= 0:
         return np.zeros((0, d))
-    engine = qmc.Sobol(d=d, scramble=True, seed=seed) if method == "sobol" else qmc.Halton(d=d, scramble=True, seed=seed)
+    engine = (
+        qmc.Sobol(d=d, scramble=True, seed=seed) if method == "sobol" else qmc.Halton(d=d, scramble=True, seed=seed)
+    )
     with warnings.catch_warnings():  # "balance properties ... n a power of 2": the prefix is wanted
         warnings.simplefilter("ignore", UserWarning)
         return engine.random(n)
@@ -274,7 +276,9 @@ def _run_summary(res: Mapping, with_test: bool) -> dict:
 
 def score(runs: Sequence[Mapping]) -> float:
     """A trial's score: the mean validation accuracy over its tuning runs, a diverged run counting 0."""
-    return float(np.mean([r["val_accuracy"] if r["status"] == "ok" and r["val_accuracy"] is not None else 0.0 for r in runs]))
+    return float(
+        np.mean([r["val_accuracy"] if r["status"] == "ok" and r["val_accuracy"] is not None else 0.0 for r in runs])
+    )
 
 
 def tune_cell(config: Mapping, s: Mapping, problem: Sequence[str], opt: str, points=None, log=print) -> dict:

@@ -25,7 +25,14 @@ def fair_profiles(profiles: pd.DataFrame, scores: pd.DataFrame, caption: str) ->
             d = profiles[(profiles["metric"] == metric) & (profiles["method"] == m)].sort_values("tau")
             s = scores[(scores["metric"] == metric) & (scores["method"] == m)]["score"]
             label = f"{m} ({float(s.iloc[0]):.2f})" if len(s) else m
-            ax.step(d["tau"], d["rho"] + 0.004 * (i - len(methods) / 2), where="post", color=colors[m], lw=1.4, label=tx(label))
+            ax.step(
+                d["tau"],
+                d["rho"] + 0.004 * (i - len(methods) / 2),
+                where="post",
+                color=colors[m],
+                lw=1.4,
+                label=tx(label),
+            )
         ax.set_ylim(-0.03, 1.03)
         ax.set_xlabel("τ (ratio to the fastest optimizer)")
         ax.set_ylabel("share of problems ρ(τ)")
@@ -61,8 +68,9 @@ def fair_sensitivity(trials: pd.DataFrame, caption: str) -> Figure:
     for k in range(len(opts), rows * cols):
         axes[k // cols][k % cols].set_visible(False)
     handles = [plt.Line2D([], [], color=colors[d], marker="o") for d in datasets]
-    fig.legend(handles, [tx(d) for d in datasets], loc="outside upper center", ncol=len(datasets), frameon=False, fontsize=8)
+    fig.legend(
+        handles, [tx(d) for d in datasets], loc="outside upper center", ncol=len(datasets), frameon=False, fontsize=8
+    )
     return Figure(
         "fair_sensitivity", "svg", render_svg(fig, "fair-sensitivity"), caption, FAIR, alt="accuracy against lr"
     )
-

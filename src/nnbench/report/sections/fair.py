@@ -67,7 +67,9 @@ def fair_section(inputs, test: str = "ttest", alpha: float = 0.05) -> dict | Non
                 cells = []
                 for o in opts:
                     c = g[g["opt"] == o]
-                    cells.append({"acc": fmt_acc(c["test_mean"].iloc[0], c["test_ci_high"].iloc[0]) if len(c) else "—", "hp": ""})
+                    cells.append(
+                        {"acc": fmt_acc(c["test_mean"].iloc[0], c["test_ci_high"].iloc[0]) if len(c) else "—", "hp": ""}
+                    )
                 rows.append({"label": f"{init}, grid (untuned, all training data)", "cells": cells, "grid": True})
             for b in budgets:
                 p = part[(part["init"] == init) & (part["budget"] == b)]
@@ -102,8 +104,12 @@ def fair_section(inputs, test: str = "ttest", alpha: float = 0.05) -> dict | Non
                 {
                     "budget": b,
                     "order": [
-                        {"opt": x["opt"], "verdict": x["verdict"], "test": fmt_acc(x["test_mean"], x["test_ci_high"]),
-                         "p": fmt_p(x["p_holm"])}
+                        {
+                            "opt": x["opt"],
+                            "verdict": x["verdict"],
+                            "test": fmt_acc(x["test_mean"], x["test_ci_high"]),
+                            "p": fmt_p(x["p_holm"]),
+                        }
                         for x in ranked.to_dict("records")
                     ],  # fmt: skip
                 }
