@@ -133,6 +133,13 @@ def test_a_hyper_parameter_the_optimizer_does_not_take_is_refused_before_any_job
     tuning.check_config(CONFIG)  # the good one passes
 
 
+def test_a_slice_outside_the_grid_means_no_tuning():
+    assert tuning.enabled(CONFIG)
+    assert not tuning.enabled(with_tuning(datasets=["moons"]))
+    assert not tuning.enabled(with_tuning(enabled=False))
+    tuning.check_config(with_tuning(datasets=["moons"]))  # nothing to check
+
+
 def test_the_grid_slice_defaults_to_the_whole_grid_and_keeps_only_grid_names():
     s = tuning.settings_of(CONFIG)
     assert tuning.problems(s) == [("circles", "he", "none")] and s["optimizers"] == ["gd", "adam"]
@@ -310,7 +317,10 @@ def test_the_ci_slice_through_the_workflow(tmp_path):
         timeout=1200,
     )
     assert proc.returncode == 0, proc.stderr[-5000:]
-    s = tuning.settings_of({**yaml.safe_load((root / "config" / "ci.yaml").read_text())})
+    config = yaml.safe_load((root / "config" / "config.yaml").read_text())
+    for key, value in yaml.safe_load((root / "config" / "ci.yaml").read_text()).items():  # as Snakemake merges
+        config[key] = {**config[key], **value} if isinstance(value, dict) and key in config else value
+    s = tuning.settings_of(config)
     cells = len(tuning.problems(s)) * len(s["optimizers"])
     budgets, seeds = s["budgets"], s["eval_seeds"]
     read = lambda name: pd.read_csv(tmp_path / "results" / "tables" / f"{name}.csv")  # noqa: E731

@@ -33,6 +33,7 @@ TINY = {
         }
     },
     "studies": yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())["studies"],  # small studies
+    "tuning": yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())["tuning"],  # a small fair comparison
 }
 
 

@@ -149,7 +149,17 @@ def settings_of(config: Mapping) -> dict:
 
 
 def enabled(config: Mapping) -> bool:
-    return bool((config.get("tuning") or {}).get("enabled"))
+    """``tuning.enabled``, and the slice shares at least one name with the grid on every axis: a config whose
+    grid has none of the slice's data sets (say, a user's own data set merged over config/config.yaml) has no
+    fair comparison rather than an error."""
+    t = config.get("tuning") or {}
+    if not t.get("enabled"):
+        return False
+    for axis in ("datasets", "inits", "regs", "optimizers"):
+        grid, given = list(config.get(axis) or []), t.get(axis)
+        if isinstance(given, list) and not any(n in grid for n in given):
+            return False
+    return True
 
 
 def problems(s: Mapping) -> list[tuple[str, str, str]]:
