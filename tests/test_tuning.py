@@ -250,6 +250,24 @@ def test_a_damaged_record_is_named(record, tmp_path):
         tuned_tables.read_records(with_tuning(qmc_seed=9), tmp_path)
 
 
+def test_the_command_line_names_a_damaged_record(record, tmp_path, capsys):
+    from nnbench.io import write_json_atomic
+    from nnbench.tune import main
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(CONFIG))
+    path = tmp_path / "tuning" / "circles" / "he" / "none.json"
+    write_json_atomic(path, record)
+    args = ["tables", "--config-json", str(config), "--in-dir", str(tmp_path / "tuning"), "--out-dir", str(tmp_path)]
+    assert main(args) == 0 and (tmp_path / "tuning_scores.csv").is_file()
+    path.write_text(path.read_text().replace('"status":"ok"', '"status":"diverged"', 1))
+    assert main(args) == 2
+    assert "none.json: content does not match its digest" in capsys.readouterr().err
+    bad = ["train", "--config-json", str(config), "--problem", "moons/he/none", "--out", str(tmp_path / "x.json")]
+    assert main(bad) == 2
+    assert "--problem" in capsys.readouterr().err and not (tmp_path / "x.json").exists()
+
+
 def test_tables_from_a_record(record, tmp_path):
     from nnbench.io import write_json_atomic
 

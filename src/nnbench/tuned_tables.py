@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import profiles
+from .tables import t_interval
 from .tuning import PROBLEM_KEYS, problems, read_tuning, settings_hash, settings_of, time_to_target
 
 CELL = [*PROBLEM_KEYS, "opt"]
@@ -72,8 +73,6 @@ def build(config, records: dict) -> dict[str, pd.DataFrame]:
                 trial = cell["trials"][chosen]
                 runs = cell["eval"][str(chosen)]
                 ok = [r["test_accuracy"] for r in runs if r["status"] == "ok" and r["test_accuracy"] is not None]
-                from .tables import t_interval
-
                 mean, std, lo, hi = t_interval(ok)
                 summary.append(
                     {
@@ -119,7 +118,7 @@ def build(config, records: dict) -> dict[str, pd.DataFrame]:
 def problem_times(ttt: pd.DataFrame, budget: int, metric: str) -> pd.DataFrame:
     """Problems × optimizers: the median over evaluation seeds of the time to target at ``budget``."""
     at = ttt[ttt["budget"] == budget]
-    return at.pivot_table(index=list(PROBLEM_KEYS), columns="opt", values=METRICS[metric], aggfunc=np.median)
+    return at.pivot_table(index=list(PROBLEM_KEYS), columns="opt", values=METRICS[metric], aggfunc="median")
 
 
 def profile_tables(ttt: pd.DataFrame, methods, budget: int, tau_max: float) -> tuple[pd.DataFrame, pd.DataFrame]:
