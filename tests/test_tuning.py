@@ -126,6 +126,13 @@ def test_bad_settings_are_refused_by_name(changes, where):
     assert str(err.value).startswith(where)
 
 
+def test_training_needs_no_targets_the_tables_do():
+    s = tuning.settings_of(with_tuning(targets={}, tau_max=0), scoring=False)
+    assert s["budgets"] == [1, 2, 3]
+    with pytest.raises(SpecError, match="tuning.tau_max"):
+        tuning.settings_of(with_tuning(tau_max=0))
+
+
 def test_a_hyper_parameter_the_optimizer_does_not_take_is_refused_before_any_job():
     bad = with_tuning(space={"gd": {"lr": [0.01, 5.0], "beta": [-3, -1]}, "adam": {"lr": [1e-4, 0.1]}})
     with pytest.raises(SpecError, match="tuning.space.gd"):

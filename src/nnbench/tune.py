@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not (args.problem and args.out):
                 parser.error("train needs --problem and --out")
             problem = tuple(args.problem.split("/"))
-            s = tuning.settings_of(config)
+            s = tuning.settings_of(config, scoring=False)
             if len(problem) != 3 or problem not in tuning.problems(s):
                 raise SpecError("--problem", args.problem, f"not a problem of tuning's grid slice {tuning.problems(s)}")
             points = None

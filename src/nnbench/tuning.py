@@ -75,9 +75,11 @@ DEFAULTS = {
 # settings
 
 
-def settings_of(config: Mapping) -> dict:
+def settings_of(config: Mapping, scoring: bool = True) -> dict:
     """The config's ``tuning`` section over :data:`DEFAULTS`, with the grid slice filled in and every value
-    checked (a bad value is refused naming ``tuning.<key>`` and the value)."""
+    checked (a bad value is refused naming ``tuning.<key>`` and the value). ``scoring`` False: the settings a
+    training job needs, without ``targets`` and ``tau_max`` (which only the tables read: the workflow's
+    training jobs do not get them, so that changing a target re-makes the tables and nothing else)."""
     from .config import seed_list
 
     given = dict(config.get("tuning") or {})
@@ -123,14 +125,6 @@ def settings_of(config: Mapping) -> dict:
         raise SpecError("tuning.val_fraction", vf, "must be in (0, 1)")
     if isinstance(s["eval_every"], bool) or not isinstance(s["eval_every"], int) or s["eval_every"] < 1:
         raise SpecError("tuning.eval_every", s["eval_every"], "must be an integer >= 1")
-    tau = s["tau_max"]
-    if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not tau > 1:
-        raise SpecError("tuning.tau_max", tau, "must be a number > 1")
-    targets = s["targets"] or {}
-    for d in s["datasets"]:
-        t = targets.get(d)
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t <= 1:
-            raise SpecError(f"tuning.targets.{d}", t, "every tuned data set needs a target accuracy in (0, 1]")
     space = s["space"] or {}
     for opt, keys in space.items():
         if not isinstance(keys, dict):
@@ -145,6 +139,16 @@ def settings_of(config: Mapping) -> dict:
         missing = [o for o in s["optimizers"] if not space.get(o)]
         if missing:
             raise SpecError("tuning.space", sorted(space), f"budgets above 1 need a search space for {missing}")
+    if not scoring:
+        return s
+    tau = s["tau_max"]
+    if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not tau > 1:
+        raise SpecError("tuning.tau_max", tau, "must be a number > 1")
+    targets = s["targets"] or {}
+    for d in s["datasets"]:
+        t = targets.get(d)
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t <= 1:
+            raise SpecError(f"tuning.targets.{d}", t, "every tuned data set needs a target accuracy in (0, 1]")
     return s
 
 
@@ -328,7 +332,7 @@ def settings_hash(config: Mapping, s: Mapping, problem: Sequence[str]) -> str:
 
 def tune_problem(config: Mapping, problem: Sequence[str], points=None, log=print) -> dict:
     """The record of one problem: every optimizer's cell (``tune_cell``), with its digest."""
-    s = settings_of(config)
+    s = settings_of(config, scoring=False)
     cells = {opt: tune_cell(config, s, problem, opt, points, log) for opt in s["optimizers"]}
     return tuning_record(problem, settings_hash(config, s, problem), cells)
 

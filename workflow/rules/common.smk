@@ -236,10 +236,14 @@ def tuning_files():
     return [TUNING_FILE.format(dataset=d, init=i, reg=r) for d, i, r in tuning_problems(TUNING)] if TUNING else []
 
 
-def tuning_config_json(wildcards):
-    """The part of the config tuning reads (the grid's definitions and the tuning section), as JSON."""
+def tuning_config_json(wildcards, scoring=True):
+    """The part of the config tuning reads (the grid's definitions and the tuning section), as JSON; without
+    the targets and tau_max for the training jobs (``scoring`` False: a changed target re-makes the tables only)."""
     keys = ("datasets", "inits", "regs", "optimizers", "definitions", "engine", "tuning")
-    return json.dumps({k: config[k] for k in keys if k in config}, sort_keys=True, separators=(",", ":"))
+    part = {k: config[k] for k in keys if k in config}
+    if not scoring:
+        part["tuning"] = {k: v for k, v in part["tuning"].items() if k not in ("targets", "tau_max")}
+    return json.dumps(part, sort_keys=True, separators=(",", ":"))
 
 
 def tuning_dir(wildcards, input):

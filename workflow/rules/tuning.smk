@@ -20,7 +20,7 @@ rule tune:
         CONDA_ENV
     threads: 1
     params:
-        config=tuning_config_json,
+        config=lambda wildcards: tuning_config_json(wildcards, scoring=False),
         problem=TRAIN_JOB,
     shell:
         "nnbench tune train --config-json {params.config:q} --problem {params.problem:q} "
