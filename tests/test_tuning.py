@@ -192,6 +192,39 @@ def monitor_last(result):
     return result["monitor"]["val_accuracy"][-1]
 
 
+@pytest.mark.parametrize(
+    "optimizer, hps",
+    [
+        (
+            "adamw",
+            [
+                dict(lr=0.01, optimizer_options={"beta1": 0.9}),
+                dict(lr=0.05, optimizer_options={"beta1": 0.7, "weight_decay": 0.1}),
+            ],
+        ),
+        ("nesterov", [dict(lr=0.1, optimizer_options={"beta": 0.9}), dict(lr=0.3, optimizer_options={"beta": 0.5})]),
+        ("sgd", [dict(lr=0.5), dict(lr=0.05), dict(lr=500.0)]),
+    ],
+)
+def test_trials_on_the_run_axis_equal_trials_trained_alone(optimizer, hps):
+    variants = [RunSpec(**SPEC, optimizer=optimizer, batch_size=16, keep_prob=0.8, **hp) for hp in hps]
+    together = run(variants[0], [7] * len(hps), monitor_every=4, variants=variants)
+    for spec, t in zip(variants, together):
+        (alone,) = run(spec, [7], monitor_every=4)
+        for r in (alone, t):
+            r.pop("seconds"), r["monitor"].pop("seconds"), r.pop("boundary")  # the boundary: the first run's only
+        assert json.dumps(alone) == json.dumps(t)
+
+
+def test_variants_must_share_the_optimizer():
+    from nnbench.trainer import per_run
+
+    with pytest.raises(ValueError, match="share an optimizer"):
+        per_run([RunSpec(**SPEC, optimizer="adam"), RunSpec(**SPEC, optimizer="sgd")])
+    with pytest.raises(ValueError, match="2 variants for 1 seeds"):
+        run(RunSpec(**SPEC), [0], variants=[RunSpec(**SPEC), RunSpec(**SPEC)])
+
+
 def test_a_diverged_run_has_no_accuracy_from_its_divergence_on():
     spec = RunSpec(
         **{**SPEC, "hidden": (10, 5), "epochs": 120}, activation="leaky_relu", init="large", lr=0.6, optimizer="sgd"

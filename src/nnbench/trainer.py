@@ -306,17 +306,49 @@ def _number(x):
     return x if np.isfinite(x) else None
 
 
-def run(spec, seeds=None, points=None, monitor_every: int | None = None) -> list[dict]:
+def per_run(variants) -> tuple:
+    """(optimizer, schedule) training run r with ``variants[r]``'s optimizer hyper-parameters and learning
+    rate, on the run axis: the optimizer of ``variants[0]`` with each hyper-parameter that differs between
+    the variants replaced by an (R, 1) array (the update broadcasts it over each run's row of the parameter
+    buffer: element for element the same arithmetic as a scalar), and a schedule returning the (R, 1)
+    array of the variants' own schedules at the epoch. The variants must name the same optimizer."""
+    import dataclasses
+
+    optimizers = [v.build_optimizer() for v in variants]
+    kinds = {type(o) for o in optimizers}
+    if len(kinds) != 1:
+        raise ValueError(f"variants on the run axis must share an optimizer, got {sorted(k.__name__ for k in kinds)}")
+    optimizer = optimizers[0]
+    for f in dataclasses.fields(optimizer):
+        values = [getattr(o, f.name) for o in optimizers]
+        if any(v != values[0] for v in values):
+            object.__setattr__(optimizer, f.name, np.array(values, dtype=float)[:, None])  # frozen dataclass
+    schedules = [v.build_schedule() for v in variants]
+
+    def schedule(epoch):
+        return np.array([sch(epoch) for sch in schedules], dtype=float)[:, None]
+
+    return optimizer, schedule
+
+
+def run(spec, seeds=None, points=None, monitor_every: int | None = None, variants=None) -> list[dict]:
     """Train one run per seed (all together) from a :class:`~nnbench.spec.RunSpec`; return result records
     (the result contract of ``docs/design.md``), in the order of ``seeds`` (default: ``[spec.seed]``).
     ``points``: the data set's points read once (``nnbench.data.read_points``) instead of generated.
 
     ``monitor_every`` k (needs a validation split, ``val_fraction`` > 0): each record also holds
     ``monitor`` = {"epochs": [k, 2k, ..., epochs], "val_accuracy": [...] (None where diverged),
-    "seconds": [...]}: ``fit``'s monitor, the seconds of the R runs' training divided by R as ``seconds`` is."""
+    "seconds": [...]}: ``fit``'s monitor, the seconds of the R runs' training divided by R as ``seconds`` is.
+
+    ``variants`` (one RunSpec per seed, equal to ``spec`` but for ``lr``, ``schedule_options`` and
+    ``optimizer_options``): run r trains with ``variants[r]``'s optimizer and learning rate (:func:`per_run`;
+    the trials of a tuning study on the run axis, each the same numbers as trained alone), and its record
+    carries that spec."""
     from . import data
 
     seeds = [spec.seed] if seeds is None else [int(s) for s in seeds]
+    if variants is not None and len(variants) != len(seeds):
+        raise ValueError(f"{len(variants)} variants for {len(seeds)} seeds")
     streams = Streams(seeds)
     splits = [data.load(spec.dataset, spec.dataset_options, g, points) for g in streams.split]
     stack = lambda name: np.stack([getattr(s, name) for s in splits])  # noqa: E731
@@ -329,14 +361,15 @@ def run(spec, seeds=None, points=None, monitor_every: int | None = None) -> list
         if not splits[0].y_val.size:
             raise ValueError(f"monitor_every needs a validation split (val_fraction > 0) of {spec.dataset!r}")
         monitor = (stack("X_val"), stack("y_val"))
+    optimizer, schedule = (spec.build_optimizer(), spec.build_schedule()) if variants is None else per_run(variants)
     start = time.perf_counter()
     outcome = fit(
         net,
         params,
         X,
         targets(y, net.sizes[-1]),
-        optimizer=spec.build_optimizer(),
-        schedule=spec.build_schedule(),
+        optimizer=optimizer,
+        schedule=schedule,
         epochs=spec.epochs,
         streams=streams,
         batch_size=spec.batch_size,
@@ -362,7 +395,7 @@ def run(spec, seeds=None, points=None, monitor_every: int | None = None) -> list
         results.append(
             {
                 "schema": "nnbench.result/1",
-                "spec": spec.replace(seed=seed).to_dict(),
+                "spec": (spec if variants is None else variants[r]).replace(seed=seed).to_dict(),
                 "seed": seed,
                 "status": "ok" if ok else "diverged",
                 "diverged_epoch": None if ok else int(outcome.diverged_epoch[r]),

@@ -18,8 +18,9 @@ cell (``tune_problem``, one workflow job per problem):
    stacks seeds) with ``val_fraction`` of the training data carved off as a validation split
    (``nnbench.data.load``: the test split is carved first and is the same with or without it). Its score is
    the mean over the tuning seeds of the validation accuracy at the end of training, a diverged run
-   counting 0. Trials are trained one after the other (the optimizers take scalar hyper-parameters, so
-   trials do not ride the run axis).
+   counting 0. All trials × tuning seeds of a cell train together on the run axis, as the grid's seeds do
+   (``nnbench.trainer.per_run``: each run's learning rate and β as an (R, 1) array; every run's numbers are
+   those it has trained alone, ``tests/test_tuning.py``).
 2. **Choice per budget** (:func:`choose`): at budget b, the trial among 0 … b−1 with the best score (ties:
    the lowest trial index). Budgets are nested: the trials of the largest budget are trained once.
 3. **Evaluation.** Each budget's chosen trial is re-run on the *evaluation seeds* (disjoint from the tuning
@@ -303,10 +304,13 @@ def tune_cell(config: Mapping, s: Mapping, problem: Sequence[str], opt: str, poi
     budgets = s["budgets"]
     u = unit_points(s["method"], budgets[-1] - 1, dims(s), s["qmc_seed"])
     hps = [default_hp(config, problem, opt, space or ["lr"])] + [to_space(row, space) for row in u]
+    # every trial x tuning seed on the run axis at once (trainer.per_run: the same numbers as alone)
+    seeds = s["tuning_seeds"]
+    variants = [trial_spec(config, s, problem, opt, hp).replace(seed=seed) for hp in hps for seed in seeds]
+    results = run(variants[0], [v.seed for v in variants], points, variants=variants)
     trials = []
     for t, hp in enumerate(hps):
-        spec = trial_spec(config, s, problem, opt, hp)
-        runs = [_run_summary(r, False) for r in run(spec, s["tuning_seeds"], points)]
+        runs = [_run_summary(r, False) for r in results[t * len(seeds) : (t + 1) * len(seeds)]]
         trials.append({"trial": t, "hp": hp, "score": score(runs), "runs": runs})
         log(f"{'/'.join(problem)}/{opt} trial {t} {hp}: validation {trials[-1]['score']:.4f}")
     chosen = choose([t["score"] for t in trials], budgets)
