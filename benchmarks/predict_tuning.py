@@ -14,7 +14,7 @@ without regularization: dropout and batch norm cost more per step, SGD less; the
 ``eval_every`` epochs are left out (a forward pass over the validation split). The lower bound assumes every
 budget chooses the same trial (one evaluation), the upper bound a different one each time.
 
-The model alone underestimates (docs/benchmarks.md §5): ``--calibration`` multiplies each problem's
+The model alone underestimates (docs/benchmarks.md §5): ``CALIBRATION`` multiplies each problem's
 prediction by the factor of its regularizer's definition (measured / model upper bound of whole tuning
 jobs on the 2-CPU machine of §5: plain 1.5, dropout 2.1, batch norm 2.6); the calibrated numbers are printed
 beside the model's.
