@@ -394,3 +394,30 @@ def test_the_ci_slice_through_the_workflow(tmp_path):
     assert len(scores) == 2 * len(s["optimizers"]) and scores["score"].between(0, 1).all()
     html = (tmp_path / "reports" / "report.html").read_text()
     assert '<section id="fair">' in html and 'id="fig-fair_profiles"' in html and 'id="fig-fair_sensitivity"' in html
+
+
+def test_the_cost_prediction_adds_up_the_fits():
+    """benchmarks/predict_tuning.py: trials = one fit of B x R_t runs, evaluations between 1 and len(budgets)
+    fits of R_e runs, plus a fixed cost per job."""
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    sys.path.insert(0, str(bench))
+    try:
+        from bench_scaling import predict_per_run
+        from predict_tuning import predict
+    finally:
+        sys.path.remove(str(bench))
+    coef = [1e-4, 0.0, 1e-8, 1e-9, 0.0]
+    out = predict(CONFIG, coef, job_seconds=2.0, calibration={"plain": 2.0, "dropout": 3.0, "batchnorm": 4.0})
+    s = tuning.settings_of(CONFIG)
+    m_fit, budget = 120 - 30 - 24, 3  # 120 examples, a quarter for the test, 0.2 for validation
+    expected_low = expected_high = 2.0
+    for opt, batch in (("gd", m_fit), ("adam", 32)):
+        one = lambda runs: predict_per_run(coef, (2, 6, 4, 1), m_fit, runs, 12, batch) * runs  # noqa: E731
+        expected_low += one(budget) + one(2)
+        expected_high += one(budget) + len(s["budgets"]) * one(2)
+    assert out["cpu_seconds_low"] == pytest.approx(expected_low)
+    assert out["cpu_seconds_high"] == pytest.approx(expected_high)
+    assert out["calibrated_cpu_seconds_high"] == pytest.approx(2.0 * expected_high)
