@@ -30,6 +30,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/course.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/studies.smk"
+include: "workflow/rules/tuning.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/manifest.smk"
 

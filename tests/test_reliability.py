@@ -102,10 +102,10 @@ def write_yaml(path: Path, obj) -> Path:
 
 
 def ci_sized(config: dict) -> dict:
-    """``config`` with config/ci.yaml's small-scale settings of whatever it does not set itself (the studies):
-    a test config is merged over config/config.yaml, whose studies take minutes."""
+    """``config`` with config/ci.yaml's small-scale settings of whatever it does not set itself (the studies,
+    the fair comparison): a test config is merged over config/config.yaml, whose studies take minutes."""
     ci = yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())
-    return {**{k: v for k, v in ci.items() if k == "studies"}, **config}
+    return {**{k: v for k, v in ci.items() if k in ("studies", "tuning")}, **config}
 
 
 def run_grid(wf: Path, config: Path, cores: int, env=None, extra=()):

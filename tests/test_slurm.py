@@ -151,13 +151,17 @@ def expected_submissions(wf: Path) -> int:
 
 
 def tables(wf: Path) -> dict[str, bytes]:
-    """Every table under results/tables, as bytes; CSV files without their ``seconds`` column (wall times,
-    the one thing that differs between two runs of the same config)."""
+    """Every table under results/tables, as bytes; CSV files without their wall times, the one thing that
+    differs between two runs of the same config: the columns named ``seconds*`` and the rows of the
+    ``seconds`` metric (the fair comparison's time-to-target profiles and scores)."""
     out = {}
     for path in sorted((wf / "results" / "tables").iterdir()):
         if path.suffix == ".csv":
             frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-            out[path.name] = frame.drop(columns=["seconds"], errors="ignore").to_csv(index=False).encode()
+            if "metric" in frame.columns:
+                frame = frame[frame["metric"] != "seconds"]
+            frame = frame.drop(columns=[c for c in frame.columns if c.startswith("seconds")])
+            out[path.name] = frame.to_csv(index=False).encode()
         else:
             out[path.name] = path.read_bytes()
     return out

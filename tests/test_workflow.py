@@ -33,6 +33,7 @@ TINY = {
         }
     },
     "studies": yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())["studies"],  # small studies
+    "tuning": yaml.safe_load((ROOT / "config" / "ci.yaml").read_text())["tuning"],  # a small fair comparison
 }
 
 
@@ -87,6 +88,9 @@ def test_dry_run_default_config_job_counts():
     assert counts["course"] == 4
     assert counts["tables"] == 1
     assert counts["report"] == 1
+    # the fair comparison: one job per problem of its slice (he x none on every data set), one aggregation
+    assert counts["tune"] == len(config["tuning"]["datasets"]) == 5
+    assert counts["tuning_tables"] == 1
     assert counts["all"] == 1
     assert counts["total"] == sum(n for rule, n in counts.items() if rule != "total")
 

@@ -153,6 +153,7 @@ ANALYSIS_COMMANDS = {
     "compare": "print the runs whose metrics differ between two result sets, or what moved since a baseline",
     "manifest": "write results/manifest.json: every result file with its SHA-256",
     "studies": "run one of the studies beyond the grid (gradient checks, depth, search, schedules)",
+    "tune": "the fair comparison: tune every optimizer at equal budget, time-to-target, performance profiles",
 }
 
 

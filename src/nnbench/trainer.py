@@ -29,6 +29,11 @@ class FitOutcome:
     curve: np.ndarray  # (R, records): epoch costs at epochs 0, k, 2k, ...; NaN after divergence
     diverged_epoch: np.ndarray  # (R,) int, −1 for runs that did not diverge
     epochs_run: np.ndarray  # (R,)
+    # the optional monitor (see fit): validation accuracy (R, records) after epochs monitor_epochs, NaN for a
+    # run diverged by then; seconds of training (all R runs together, the monitor's own time excluded) by then
+    monitor_accuracy: np.ndarray | None = None
+    monitor_epochs: np.ndarray | None = None
+    monitor_seconds: np.ndarray | None = None
 
     @property
     def ok(self) -> np.ndarray:
@@ -67,6 +72,8 @@ def fit(
     bn_state: dict | None = None,
     curve_every: int = 1,
     engine: str = "numpy",
+    monitor: tuple[np.ndarray, np.ndarray] | None = None,
+    monitor_every: int = 1,
 ) -> FitOutcome:
     """Train ``params`` in place on X (R, n_0, m), Y (R, n_L, m) for ``epochs`` epochs.
 
@@ -80,6 +87,13 @@ def fit(
 
     engine: "numpy" (``Network``'s passes, the reference) or "numba" (``kernels.CompiledStep``: the same
     step compiled, for networks without batch norm).
+
+    monitor: (X_val (R, n_0, m_val), y_val (R, m_val) labels) to record each run's validation accuracy after
+    epochs k, 2k, ... and after the last epoch (k = ``monitor_every``), in evaluation mode (``evaluate``: no
+    dropout, batch norm's running statistics), with the wall seconds of training so far, the monitor's own
+    time excluded. The monitor reads the parameters and draws nothing, so training is the same with or
+    without it; off (None), it costs one comparison per epoch. A run whose validation cost is not finite at
+    a record, or that diverged by then, has NaN accuracy there.
     """
     runs, m = X.shape[0], X.shape[-1]
     bounds = batch_bounds(m, batch_size)
@@ -95,6 +109,8 @@ def fit(
     diverged_epoch = np.full(runs, -1)
     looked = 0  # epochs [0, looked) are checked
     step: TrainingStep = _NumpyStep(net, bn_state) if engine == "numpy" else _compiled_step(net, engine, runs, bounds)
+    watched: list[tuple[int, np.ndarray, float]] = []  # (epochs trained, accuracies, training seconds)
+    started, watching = time.perf_counter(), 0.0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for epoch in range(epochs):
             lr = schedule(epoch)
@@ -119,6 +135,11 @@ def fit(
                     m,
                 )
                 optimizer.update(theta_groups, grad_groups, state, lr)
+            if monitor is not None and ((epoch + 1) % monitor_every == 0 or epoch + 1 == epochs):
+                now = time.perf_counter()
+                accuracy = _watch(net, params, monitor, bn_state, bounds[0][1])
+                watched.append((epoch + 1, accuracy, now - started - watching))
+                watching += time.perf_counter() - now
             if epoch + 1 - looked == DIVERGENCE_CHECK_EVERY or epoch + 1 == epochs:
                 _mark_diverged(_costs(loss, penalty, m, looked, epoch + 1), looked, diverged_epoch)
                 looked = epoch + 1
@@ -128,11 +149,19 @@ def fit(
         diverged_epoch[(diverged_epoch < 0) & ~finite] = epoch
     for key, value in params.items():  # hand the trained values back in the caller's arrays
         caller[key][...] = value
-    return FitOutcome(
+    outcome = FitOutcome(
         _curve(_costs(loss, penalty, m, 0, looked), diverged_epoch, epochs, curve_every),
         diverged_epoch,
         np.where(diverged_epoch >= 0, diverged_epoch + 1, looked),
     )
+    if monitor is not None:
+        outcome.monitor_epochs = np.array([e for e, _, _ in watched], dtype=int)
+        outcome.monitor_seconds = np.array([t for _, _, t in watched])
+        acc = np.array([a for _, a, _ in watched]).reshape(len(watched), runs).T
+        # a record at or after a run's divergence epoch holds no accuracy
+        gone = (diverged_epoch[:, None] >= 0) & (outcome.monitor_epochs[None, :] > diverged_epoch[:, None])
+        outcome.monitor_accuracy = np.where(gone, np.nan, acc)
+    return outcome
 
 
 class TrainingStep(Protocol):
@@ -231,6 +260,21 @@ def _flat(net: Network, params: dict):
     return views
 
 
+def _watch(net: Network, params, monitor, bn_state, chunk: int) -> np.ndarray:
+    """The monitor's validation accuracy per run (NaN where the loss is not finite), evaluated in slices of
+    the training batch's size: arrays of the training step's sizes, whose memory the allocator reuses (one
+    pass over the whole split allocated blocks that glibc unmapped and the next training steps faulted in
+    again: digits, 5 runs, was 5x slower to train with the monitor on)."""
+    X, y = monitor
+    m = y.shape[-1]
+    correct, finite = np.zeros(X.shape[0]), np.ones(X.shape[0], dtype=bool)
+    for lo in range(0, m, chunk):
+        accuracy, cost = evaluate(net, params, X[..., lo : lo + chunk], y[..., lo : lo + chunk], bn_state)
+        correct += np.rint(accuracy * y[..., lo : lo + chunk].shape[-1])  # counts, so that / m is exact
+        finite &= np.isfinite(cost)
+    return np.where(finite, correct / m, np.nan)
+
+
 def evaluate(net: Network, params, X, y, bn_state=None, n_train=None):
     """Accuracy and cost (mean loss, plus the L2 penalty when ``n_train`` is given) per run, in evaluation
     mode: no dropout, batch norm with its running statistics."""
@@ -262,13 +306,49 @@ def _number(x):
     return x if np.isfinite(x) else None
 
 
-def run(spec, seeds=None, points=None) -> list[dict]:
+def per_run(variants) -> tuple:
+    """(optimizer, schedule) training run r with ``variants[r]``'s optimizer hyper-parameters and learning
+    rate, on the run axis: the optimizer of ``variants[0]`` with each hyper-parameter that differs between
+    the variants replaced by an (R, 1) array (the update broadcasts it over each run's row of the parameter
+    buffer: element for element the same arithmetic as a scalar), and a schedule returning the (R, 1)
+    array of the variants' own schedules at the epoch. The variants must name the same optimizer."""
+    import dataclasses
+
+    optimizers = [v.build_optimizer() for v in variants]
+    kinds = {type(o) for o in optimizers}
+    if len(kinds) != 1:
+        raise ValueError(f"variants on the run axis must share an optimizer, got {sorted(k.__name__ for k in kinds)}")
+    optimizer = optimizers[0]
+    for f in dataclasses.fields(optimizer):
+        values = [getattr(o, f.name) for o in optimizers]
+        if any(v != values[0] for v in values):
+            object.__setattr__(optimizer, f.name, np.array(values, dtype=float)[:, None])  # frozen dataclass
+    schedules = [v.build_schedule() for v in variants]
+
+    def schedule(epoch):
+        return np.array([sch(epoch) for sch in schedules], dtype=float)[:, None]
+
+    return optimizer, schedule
+
+
+def run(spec, seeds=None, points=None, monitor_every: int | None = None, variants=None) -> list[dict]:
     """Train one run per seed (all together) from a :class:`~nnbench.spec.RunSpec`; return result records
     (the result contract of ``docs/design.md``), in the order of ``seeds`` (default: ``[spec.seed]``).
-    ``points``: the data set's points read once (``nnbench.data.read_points``) instead of generated."""
+    ``points``: the data set's points read once (``nnbench.data.read_points``) instead of generated.
+
+    ``monitor_every`` k (needs a validation split, ``val_fraction`` > 0): each record also holds
+    ``monitor`` = {"epochs": [k, 2k, ..., epochs], "val_accuracy": [...] (None where diverged),
+    "seconds": [...]}: ``fit``'s monitor, the seconds of the R runs' training divided by R as ``seconds`` is.
+
+    ``variants`` (one RunSpec per seed, equal to ``spec`` but for ``lr``, ``schedule_options`` and
+    ``optimizer_options``): run r trains with ``variants[r]``'s optimizer and learning rate (:func:`per_run`;
+    the trials of a tuning study on the run axis, each the same numbers as trained alone), and its record
+    carries that spec."""
     from . import data
 
     seeds = [spec.seed] if seeds is None else [int(s) for s in seeds]
+    if variants is not None and len(variants) != len(seeds):
+        raise ValueError(f"{len(variants)} variants for {len(seeds)} seeds")
     streams = Streams(seeds)
     splits = [data.load(spec.dataset, spec.dataset_options, g, points) for g in streams.split]
     stack = lambda name: np.stack([getattr(s, name) for s in splits])  # noqa: E731
@@ -276,20 +356,27 @@ def run(spec, seeds=None, points=None) -> list[dict]:
     net = spec.build_network(X.shape[1], splits[0].n_classes)
     params = net.init_params(spec.build_initializer(), streams.init)
     bn_state = net.init_bn_state(len(seeds))
+    monitor = None
+    if monitor_every is not None:
+        if not splits[0].y_val.size:
+            raise ValueError(f"monitor_every needs a validation split (val_fraction > 0) of {spec.dataset!r}")
+        monitor = (stack("X_val"), stack("y_val"))
+    optimizer, schedule = (spec.build_optimizer(), spec.build_schedule()) if variants is None else per_run(variants)
     start = time.perf_counter()
     outcome = fit(
         net,
         params,
         X,
         targets(y, net.sizes[-1]),
-        optimizer=spec.build_optimizer(),
-        schedule=spec.build_schedule(),
+        optimizer=optimizer,
+        schedule=schedule,
         epochs=spec.epochs,
         streams=streams,
         batch_size=spec.batch_size,
         bn_state=bn_state,
         curve_every=spec.curve_every,
         engine=spec.engine,
+        **({} if monitor is None else {"monitor": monitor, "monitor_every": int(monitor_every)}),
     )
     seconds = (time.perf_counter() - start) / len(seeds)
     m = X.shape[-1]
@@ -308,7 +395,7 @@ def run(spec, seeds=None, points=None) -> list[dict]:
         results.append(
             {
                 "schema": "nnbench.result/1",
-                "spec": spec.replace(seed=seed).to_dict(),
+                "spec": (spec if variants is None else variants[r]).replace(seed=seed).to_dict(),
                 "seed": seed,
                 "status": "ok" if ok else "diverged",
                 "diverged_epoch": None if ok else int(outcome.diverged_epoch[r]),
@@ -325,6 +412,12 @@ def run(spec, seeds=None, points=None) -> list[dict]:
                 "versions": versions(),
             }
         )
+        if monitor is not None:
+            results[-1]["monitor"] = {
+                "epochs": outcome.monitor_epochs.tolist(),
+                "val_accuracy": [_number(a) if np.isfinite(a) else None for a in outcome.monitor_accuracy[r]],
+                "seconds": (outcome.monitor_seconds / len(seeds)).tolist(),
+            }
     return results
 
 

@@ -9,6 +9,10 @@ from snakemake.exceptions import WorkflowError
 
 from nnbench.config import cell_spec, check, check_files, definition, seed_list, seeds_text
 from nnbench.studies import check_config as check_studies
+from nnbench.tuning import check_config as check_tuning
+from nnbench.tuning import enabled as tuning_enabled
+from nnbench.tuning import problems as tuning_problems
+from nnbench.tuning import settings_of as tuning_settings
 
 # The config files as written, before anything reads the config: Snakemake's loader silently keeps the last
 # of two equal keys, nnbench.config.check_files refuses them (and any YAML error), naming file and line.
@@ -46,6 +50,7 @@ localrules:
     tables,
     baseline_comparison,
     study_gradcheck_verify,
+    tuning_tables,
     manifest,
 
 
@@ -67,6 +72,7 @@ POINTS_FILE = f"{POINTS_DIR}/{{dataset}}.npz"
 try:
     check(config)
     check_studies(config)  # every study's settings, against its module's defaults (nnbench.studies.STUDIES)
+    check_tuning(config)  # the fair comparison's settings and every optimizer's search space (nnbench.tuning)
 except ValueError as err:
     raise WorkflowError(f"invalid config: {err}") from None
 
@@ -107,6 +113,8 @@ def final_targets():
         *STUDY_TABLE_FILES,
         GRADCHECK_VERIFIED,
         *baseline_comparison(),
+        *tuning_files(),
+        *TUNING_TABLES,
     ]
 
 
@@ -241,3 +249,39 @@ def grid_args(wildcards):
         "--opts": OPTIMIZERS,
     }
     return " ".join(f"{flag} {shlex.quote(','.join(names))}" for flag, names in axes.items())
+
+
+# The fair comparison (workflow/rules/tuning.smk): its records, its tables and the config part it reads.
+TUNING_DIR = f"{RESULTS}/tuning"
+TUNING_FILE = f"{TUNING_DIR}/{TRAIN_JOB}.json"
+TUNING_TABLE_NAMES = [
+    "tuned_runs",
+    "tuned_summary",
+    "tuned_eval_runs",
+    "time_to_target",
+    "performance_profiles",
+    "tuning_scores",
+]
+TUNING = tuning_settings(config) if tuning_enabled(config) else None
+TUNING_TABLE_FILES = [f"{TABLES}/{name}.csv" for name in TUNING_TABLE_NAMES]
+TUNING_TABLES = TUNING_TABLE_FILES if TUNING else []  # the targets (rule all's, the report's)
+
+
+def tuning_files():
+    """Every problem's tuning record, in the slice's order."""
+    return [TUNING_FILE.format(dataset=d, init=i, reg=r) for d, i, r in tuning_problems(TUNING)] if TUNING else []
+
+
+def tuning_config_json(wildcards, scoring=True):
+    """The part of the config tuning reads (the grid's definitions and the tuning section), as JSON; without
+    the targets and tau_max for the training jobs (``scoring`` False: a changed target re-makes the tables only)."""
+    keys = ("datasets", "inits", "regs", "optimizers", "definitions", "engine", "tuning")
+    part = {k: config[k] for k in keys if k in config}
+    if not scoring:
+        part["tuning"] = {k: v for k, v in part["tuning"].items() if k not in ("targets", "tau_max")}
+    return json.dumps(part, sort_keys=True, separators=(",", ":"))
+
+
+def tuning_dir(wildcards, input):
+    """The tuning records' folder: TUNING_FILE's prefix before its {dataset}/{init}/{reg}.json part."""
+    return Path(input.records[0]).parents[TRAIN_JOB.count("/")]

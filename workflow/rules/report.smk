@@ -20,6 +20,7 @@ rule report:
         studies=STUDY_TABLE_FILES,
         baseline=baseline_files(),
         baseline_comparison=baseline_comparison(),
+        tuning=TUNING_TABLES,  # the fair comparison (empty when tuning is disabled)
     output:
         html=report("reports/report.html", caption="../report/report.rst", category="Report"),
         heatmaps=report(

@@ -19,6 +19,7 @@ from .format import fmt_pct
 from .inputs import ReportInputs, axis_order, grid_seeds
 from .sections.baseline import baseline_section
 from .sections.course import course_section
+from .sections.fair import fair_section
 from .sections.grid import (
     boundary_panel,
     cross_rank_block,
@@ -134,9 +135,11 @@ def build_report(
     tasks += [f for f in (gap_fig, eff_fig) if f]
     studies = studies_section(inputs)
     tasks += studies.pop("tasks")
+    fair = fair_section(inputs, test=test, alpha=alpha)  # None without tuning
+    tasks += fair.pop("tasks") if fair else []
 
     rendered = render_figures(tasks, jobs)  # the figures, all at one place; then they take the tasks' places
-    per_dataset, studies = fill(per_dataset, rendered), fill(studies, rendered)
+    per_dataset, studies, fair = fill(per_dataset, rendered), fill(studies, rendered), fill(fair, rendered)
     gap_fig, eff_fig = fill([gap_fig, eff_fig], rendered)
     cross = fill(cross, rendered)
     figures = [rendered[t] for t in tasks if rendered[t] is not None]
@@ -170,6 +173,7 @@ def build_report(
         "studies": studies,
         "cross": cross,
         "explore_js": explore_js(),
+        "fair": fair,
     }
     html = render(ctx)
     rankings = (
@@ -230,6 +234,7 @@ FIGURE_DIRS = {
     "Studies": "studies",
     "Decision boundaries": "boundaries",
     "Rankings": "rankings",
+    "Fair comparison": "fair",
 }
 
 
