@@ -146,6 +146,7 @@ def test_filter_to_one_data_set(page, built, report_grid):
 
 def test_pick_a_panel_and_hover(page):
     from selenium.webdriver import ActionChains
+    from selenium.webdriver.support.ui import WebDriverWait
 
     svg = page.find_element("css selector", "#fig-heatmap_circles svg")
     whole = _viewbox(page, svg)
@@ -166,10 +167,12 @@ def test_pick_a_panel_and_hover(page):
     assert _viewbox(page, svg) == whole
     cell = page.find_element("css selector", "#fig-heatmap_circles g.tip.area rect")
     page.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", cell)
-    ActionChains(page).move_to_element(cell).perform()
+    # from outside the figure onto the cell: a pointer left on the cell's spot by an earlier step sends no mouseover
+    ActionChains(page).move_to_element(page.find_element("id", "explore-count")).move_to_element(cell).perform()
     tip = page.find_element("id", "tip")
     title = page.execute_script("return arguments[0].parentNode.querySelector('title').textContent", cell)
-    assert tip.is_displayed() and tip.text == title  # the cell's own SVG <title>, shown at once
+    WebDriverWait(page, 5).until(lambda _: tip.is_displayed())  # the browser's event loop, not ours: seconds at most
+    assert tip.text == title  # the cell's own SVG <title>
     assert re.match(r"init \w+ · reg \w+ · opt \w+: .*runs ok$", title)
 
 

@@ -112,7 +112,8 @@ def test_overlapping_seeds_are_refused_naming_both_lists():
         ({"method": "grid"}, "tuning.method"),
         ({"targets": {}}, "tuning.targets.circles"),
         ({"val_fraction": 0}, "tuning.val_fraction"),
-        ({"space": {"gd": {"lr": [0.01, 5.0]}}}, "tuning.space"),
+        ({"space": {"gd": {"lr": [0.01, 5.0]}}, "optimizers": ["gd", "adam"]}, "tuning.space"),
+        ({"space": {"momentum": {"lr": [0.01, 5.0]}}}, "tuning.space"),
         ({"space": {"gd": {"lr": [0, 5.0]}, "adam": {"lr": [1e-4, 0.1]}}}, "tuning.space.gd.lr"),
         ({"space": {"gd": {"lr": [0.1, 5.0]}, "adam": {"beta1": [-3, 1]}}}, "tuning.space.adam.beta1"),
         ({"datasets": ["moons"]}, "tuning.datasets"),
@@ -124,6 +125,12 @@ def test_bad_settings_are_refused_by_name(changes, where):
     with pytest.raises(SpecError) as err:
         tuning.settings_of(with_tuning(**changes))
     assert str(err.value).startswith(where)
+
+
+def test_optimizers_not_listed_are_the_grids_with_a_search_space():
+    s = tuning.settings_of(with_tuning(space={"adam": {"lr": [1e-4, 0.1]}}))
+    assert s["optimizers"] == ["adam"]  # gd has no space: left out, not refused
+    assert tuning.settings_of(with_tuning(budgets=[1], space={}))["optimizers"] == ["gd", "adam"]  # no search
 
 
 def test_training_needs_no_targets_the_tables_do():

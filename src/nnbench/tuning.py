@@ -84,6 +84,7 @@ def settings_of(config: Mapping, scoring: bool = True) -> dict:
     from .config import seed_list
 
     given = dict(config.get("tuning") or {})
+    optimizers_given = given.get("optimizers") is not None
     unknown = sorted(set(given) - set(DEFAULTS))
     if unknown:
         raise SpecError("tuning", unknown, f"unknown setting(s); known: {', '.join(DEFAULTS)}")
@@ -138,7 +139,12 @@ def settings_of(config: Mapping, scoring: bool = True) -> dict:
                 raise SpecError(f"tuning.space.{opt}.{key}", rng, f"must be {why}")
     if budgets[-1] > 1:
         missing = [o for o in s["optimizers"] if not space.get(o)]
-        if missing:
+        if missing and optimizers_given:
+            raise SpecError("tuning.space", sorted(space), f"budgets above 1 need a search space for {missing}")
+        # not listed: the grid's optimizers that have a search space (a grid with optimizers of its own
+        # defined over config/config.yaml compares those it can tune; the report names the ones compared)
+        s["optimizers"] = [o for o in s["optimizers"] if space.get(o)]
+        if not s["optimizers"]:
             raise SpecError("tuning.space", sorted(space), f"budgets above 1 need a search space for {missing}")
     if not scoring:
         return s
