@@ -352,6 +352,7 @@ def test_the_report_section_from_the_tables(record, tmp_path):
     assert seed_table["rows"][0]["cells"][0]["hp"].startswith("trial 0: α 0.5")
     (ranking,) = fair["rankings"]
     assert [b["budget"] for b in ranking["budgets"]] == [1, 2, 3]
+    assert ranking["keys"] == {"dataset": "circles", "init": "he", "reg": "none"}  # the report's filter reads them
     assert {x["opt"] for x in ranking["budgets"][0]["order"]} == {"gd", "adam"}
     assert ranking["budgets"][0]["order"][0]["verdict"] == "best"
     figures = [task.render() for task in fair["tasks"]]
@@ -401,6 +402,11 @@ def test_the_ci_slice_through_the_workflow(tmp_path):
     assert len(scores) == 2 * len(s["optimizers"]) and scores["score"].between(0, 1).all()
     html = (tmp_path / "reports" / "report.html").read_text()
     assert '<section id="fair">' in html and 'id="fig-fair_profiles"' in html and 'id="fig-fair_sensitivity"' in html
+    fair = html[html.index('<section id="fair">') :]
+    # the report's filter bar reaches the section: rows and tables say their data set, init, reg; columns their key
+    assert '<table class="fair-seed" data-dataset="circles" data-reg="none">' in fair
+    assert '<tr data-dataset="breast_cancer" data-init="he" data-reg="dropout">' in fair
+    assert '<th data-key="opt">Optimizer</th>' in fair
 
 
 def test_the_cost_prediction_adds_up_the_fits():

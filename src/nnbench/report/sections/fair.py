@@ -114,7 +114,7 @@ def fair_section(inputs, test: str = "ttest", alpha: float = 0.05) -> dict | Non
                     ],  # fmt: skip
                 }
             )
-        rankings.append({"problem": "/".join(key), "budgets": per_budget})
+        rankings.append({"problem": "/".join(key), "keys": dict(zip(PROBLEM, key)), "budgets": per_budget})
 
     scores = t["tuning_scores"]
     score_rows = []
