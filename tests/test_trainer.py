@@ -202,3 +202,54 @@ def test_a_bad_spec_is_refused_before_training(bad):
     field = next(iter(bad))
     with pytest.raises(SpecError, match=field):
         RunSpec(**{**FAST, **bad})
+
+
+def test_stacks_runs_by_one_runs_working_set():
+    """All runs at once below STACK_BYTES_PER_RUN of one run's activations and parameters, else one after
+    another (trainer.stacks_runs; measured in docs/benchmarks.md, issue 15)."""
+    from nnbench.trainer import STACK_BYTES_PER_RUN, stacks_runs
+
+    assert stacks_runs(Network((2, 10, 5, 1)), 300)  # the course's network: 44 KB a run
+    assert stacks_runs(Network((64, 100, 50, 10)), 64)  # digits in batches of 64: 210 KB
+    assert not stacks_runs(Network((64, 100, 50, 10)), 1797)  # all 1,797 digits at once: 3.3 MB
+    assert not stacks_runs(Network((784, 256, 128, 10)), 64)  # 236,000 parameters: 2.5 MB
+    net = Network((3, 1))  # 8 bytes × (batch × 4 + 4 parameters)
+    batch = STACK_BYTES_PER_RUN // 32 - 2  # 8 × (4 × batch + 4) just below the threshold
+    assert stacks_runs(net, batch) and not stacks_runs(net, batch + 1)
+
+
+SETTINGS = {
+    "adam, dropout, batch norm, mini-batch": dict(
+        optimizer="adam", lr=0.01, batch_size=16, keep_prob=0.8, batchnorm=True
+    ),
+    "momentum, dropout, L2, full batch": dict(optimizer="momentum", lr=0.1, keep_prob=0.9, l2=0.1),
+    "diverging": dict(activation="leaky_relu", init="large", lr=1.5),  # runs 0 and 2 diverge, run 1 does not
+}
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+@pytest.mark.parametrize(
+    "engine", ["numpy", pytest.param("numba", marks=pytest.mark.skipif(not numba_installed(), reason="needs numba"))]
+)
+def test_runs_trained_one_after_another_equal_runs_trained_at_once(monkeypatch, setting, engine):
+    """fit trains large networks' runs one after another (stacks_runs): every number of every run, diverged
+    or not, is the same bit for bit as with all runs at once, per-run learning rates included."""
+    import nnbench.trainer as trainer
+
+    if engine == "numba" and SETTINGS[setting].get("batchnorm"):
+        pytest.skip("the numba engine has no batch norm")
+    spec = RunSpec(**FAST, **SETTINGS[setting], engine=engine)
+    variants = [spec.replace(lr=spec.lr * f) for f in (1.0, 0.5, 2.0)]
+
+    def records(stack_bytes, **kw):
+        monkeypatch.setattr(trainer, "STACK_BYTES_PER_RUN", stack_bytes)
+        out = run(spec, [0, 1, 2], **kw)
+        for r in out:
+            r.pop("seconds")
+        return json.dumps(out)
+
+    stacked, one_by_one = records(1 << 62), records(0)
+    assert one_by_one == stacked
+    assert records(0, variants=variants) == records(1 << 62, variants=variants)
+    if setting == "diverging":
+        assert '"diverged"' in stacked and '"ok"' in stacked

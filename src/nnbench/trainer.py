@@ -9,6 +9,9 @@ plus the L2 penalty at the epoch's last forward pass: for full-batch descent, th
 
 from __future__ import annotations
 
+import copy
+import ctypes
+import dataclasses
 import functools
 import importlib.util
 import platform
@@ -55,6 +58,53 @@ def numba_installed() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
+# glibc's malloc (mallopt parameters, <malloc.h>): memory freed at the top of the heap is kept up to
+# M_TRIM_THRESHOLD bytes, and blocks of M_MMAP_THRESHOLD bytes or more are mapped on their own. See
+# keep_freed_memory.
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+TRIM_THRESHOLD, MMAP_THRESHOLD = 1 << 30, 32 << 20  # 32 MiB is the largest mmap threshold glibc accepts
+
+
+@functools.cache
+def keep_freed_memory() -> bool:
+    """Make glibc keep the memory a training step frees for the next step, instead of giving it back to the
+    kernel and faulting it in again, zeroed, one 4 KiB page at a time (once per process; True when set).
+
+    A NumPy step allocates its activations and gradients anew (MB-sized arrays on the medium network) and frees
+    them when the next step has made its own. glibc's adaptive thresholds then unmap or trim some of those blocks
+    at every step: on [64, 100, 50, 10] × 1,797 examples 470 page faults per step for one run, 2,400 for
+    five, ~20 % of the step (``docs/benchmarks.md``, issue 15). Fixed thresholds (blocks below 32 MiB from the
+    heap, freed memory kept up to 1 GiB) take them to none. Only the allocator's bookkeeping changes: no
+    number, and not the peak memory a job needs (what it frees is what it allocates again at the next step).
+    A no-op outside Linux with glibc."""
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        libc = ctypes.CDLL(None)
+        return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    except (OSError, AttributeError):
+        return False
+
+
+# fit trains the runs one after another (each a whole fit of its own) when one run's working set, its
+# activations (batch × Σ_l n_l, inputs included) and parameters (P), reaches this many bytes as float64;
+# below it, all R runs at once. Measured with ``benchmarks/bench_scaling.py --stacking`` (docs/benchmarks.md,
+# issue 15); see stacks_runs.
+STACK_BYTES_PER_RUN = 1 << 20
+
+
+def stacks_runs(net: Network, batch: int) -> bool:
+    """Whether ``fit`` trains R runs all at once (True) or one after another: one run's working set,
+    8 bytes × (``batch`` × Σ_l n_l + P), P the parameters, below :data:`STACK_BYTES_PER_RUN`.
+
+    Stacking runs turns each NumPy call into one call for all of them: ~40 calls of 1–2 µs a step saved per
+    run, which is most of a small network's step (tiny [2, 10, 5, 1], 300 examples: 2.4× cheaper per run at
+    R = 5). A large network's step is milliseconds of arithmetic over arrays that fit the CPU's caches for one
+    run and not for R: stacked, [64, 100, 50, 10] on 1,797 examples (3.3 MB a run) cost 6–10 % more per run
+    at R = 5 and 10 than alone. Either way a run's numbers are those it has trained alone, bit for bit."""
+    return 8 * (batch * sum(net.sizes) + sum(a * b + b for a, b in zip(net.sizes, net.sizes[1:]))) < STACK_BYTES_PER_RUN
+
+
 DIVERGENCE_CHECK_EVERY = 50  # epochs between two looks at the costs (a look is a few NumPy calls)
 
 
@@ -95,8 +145,13 @@ def fit(
     without it; off (None), it costs one comparison per epoch. A run whose validation cost is not finite at
     a record, or that diverged by then, has NaN accuracy there.
     """
+    keep_freed_memory()
     runs, m = X.shape[0], X.shape[-1]
     bounds = batch_bounds(m, batch_size)
+    if runs > 1 and monitor is None and isinstance(streams, Streams) and not stacks_runs(net, bounds[0][1]):
+        return _run_by_run(
+            net, params, X, Y, optimizer, schedule, epochs, streams, batch_size, bn_state, curve_every, engine
+        )
     shuffle, dropout = len(bounds) > 1, net.has_dropout
     caller = params
     params = _flat(net, params)
@@ -162,6 +217,55 @@ def fit(
         gone = (diverged_epoch[:, None] >= 0) & (outcome.monitor_epochs[None, :] > diverged_epoch[:, None])
         outcome.monitor_accuracy = np.where(gone, np.nan, acc)
     return outcome
+
+
+def _run_by_run(net, params, X, Y, optimizer, schedule, epochs, streams, batch_size, bn_state, curve_every, engine):
+    """``fit`` of R runs as R fits of one run each (see :func:`stacks_runs`), on (1, ...) views of every
+    array (parameters and batch-norm statistics written back in place), each run with its own streams and its
+    own slice of any per-run hyper-parameter (``per_run``'s (R, 1) arrays); the outcomes stacked."""
+    runs = X.shape[0]
+    outcomes = []
+    for r in range(runs):
+        run = slice(r, r + 1)
+        one = copy.copy(streams)
+        one.seeds, one.shuffle, one.dropout = streams.seeds[run], streams.shuffle[run], streams.dropout[run]
+        run_optimizer = copy.copy(optimizer)
+        for f in dataclasses.fields(optimizer):
+            value = getattr(optimizer, f.name)
+            if isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] == runs:
+                object.__setattr__(run_optimizer, f.name, value[run])  # frozen dataclass
+        run_bn = None if bn_state is None else {k: v[run] for k, v in bn_state.items()}
+        outcomes.append(
+            fit(
+                net,
+                {k: v[run] for k, v in params.items()},
+                X[run],
+                Y[run],
+                optimizer=run_optimizer,
+                schedule=_run_schedule(schedule, run, runs),
+                epochs=epochs,
+                streams=one,
+                batch_size=batch_size,
+                bn_state=run_bn,
+                curve_every=curve_every,
+                engine=engine,
+            )
+        )
+        for k, v in (run_bn or {}).items():  # fit replaced the running statistics: write them back
+            bn_state[k][run] = v
+    return FitOutcome(
+        *(np.concatenate([getattr(o, f) for o in outcomes]) for f in ("curve", "diverged_epoch", "epochs_run"))
+    )
+
+
+def _run_schedule(schedule, run: slice, runs: int):
+    """The learning rate of one run: its row of a per-run (R, 1) schedule, else the schedule itself."""
+
+    def one(epoch):
+        lr = schedule(epoch)
+        return lr[run] if isinstance(lr, np.ndarray) and lr.ndim == 2 and lr.shape[0] == runs else lr
+
+    return one
 
 
 class TrainingStep(Protocol):
