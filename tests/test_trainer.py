@@ -253,3 +253,35 @@ def test_runs_trained_one_after_another_equal_runs_trained_at_once(monkeypatch, 
     assert records(0, variants=variants) == records(1 << 62, variants=variants)
     if setting == "diverging":
         assert '"diverged"' in stacked and '"ok"' in stacked
+
+
+def test_auto_picks_numba_below_the_work_threshold_and_numpy_above(monkeypatch):
+    """choose_engine: numba when batch × weights < NUMBA_BELOW, no batch norm and numba installed; else numpy."""
+    import nnbench.trainer as trainer
+    from nnbench.trainer import NUMBA_BELOW, choose_engine, weights
+
+    monkeypatch.setattr(trainer, "numba_installed", lambda: True)
+    assert weights(Network((2, 10, 5, 1))) == 75
+    assert choose_engine(Network((2, 10, 5, 1)), 320) == "numba"  # circles, full batch: 24,000
+    assert choose_engine(Network((64, 32, 16, 10)), 64) == "numpy"  # digits in batches of 64: 174,080
+    assert choose_engine(Network((64, 100, 50, 10)), 1797) == "numpy"
+    net = Network((10, 10, 1))  # 110 weights
+    below = -(-NUMBA_BELOW // 110) - 1  # the largest batch with batch × 110 < NUMBA_BELOW
+    assert choose_engine(net, below) == "numba" and choose_engine(net, below + 1) == "numpy"
+    assert choose_engine(Network((2, 10, 5, 1), batchnorm=True), 320) == "numpy"  # numba has no batch norm
+    monkeypatch.setattr(trainer, "numba_installed", lambda: False)
+    assert choose_engine(Network((2, 10, 5, 1)), 320) == "numpy"
+
+
+@pytest.mark.skipif(not numba_installed(), reason="needs numba")
+def test_a_run_on_auto_is_the_run_on_the_engine_it_picks_and_records_it():
+    small = RunSpec(**FAST, optimizer="adam", lr=0.01, batch_size=16, keep_prob=0.8)  # [2, 6, 4, 1]: numba
+    wide = small.replace(hidden=(600, 300))  # 16 × 181,500 weights: numpy
+    for spec, picked in ((small, "numba"), (wide.replace(epochs=2), "numpy")):
+        auto = run(spec.replace(engine="auto"), [0, 1])
+        ref = run(spec.replace(engine=picked), [0, 1])
+        for a, b in zip(auto, ref):
+            assert a["engine"] == b["engine"] == picked and a["spec"]["engine"] == "auto"
+            for r in (a, b):
+                r.pop("seconds"), r.pop("spec")
+            assert json.dumps(a) == json.dumps(b)

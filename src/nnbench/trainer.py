@@ -49,7 +49,37 @@ def batch_bounds(m: int, batch_size: int | None) -> list[tuple[int, int]]:
     return [(lo, min(lo + size, m)) for lo in range(0, m, size)]
 
 
-ENGINES = ("numpy", "numba")  # see fit
+ENGINES = ("numpy", "numba")  # the engines a step runs on (see fit)
+ENGINE_CHOICES = (*ENGINES, "auto")  # what a spec or config may ask for: "auto" picks per network (choose_engine)
+# engine "auto" trains on numba when batch × weights (one run's multiply-adds per product pass and step) is below
+# this, on numpy otherwise; measured with benchmarks/bench_engines.py on the default grid's cells (five seeds
+# together): numba was faster up to 80,000 (spirals, full batch) and slower from 174,000 (digits in batches of
+# 64) on; docs/benchmarks.md, issue 15.
+NUMBA_BELOW = 120_000
+
+
+def weights(net: Network) -> int:
+    """The number of weights Σ_l n_l·n_{l−1} (biases not counted)."""
+    return sum(a * b for a, b in zip(net.sizes, net.sizes[1:]))
+
+
+def choose_engine(net: Network, batch: int) -> str:
+    """The engine "auto" trains ``net`` on, with batches of ``batch`` examples: "numba" when
+
+        batch × Σ_l n_l·n_{l−1} < NUMBA_BELOW (120,000)
+
+    and the network has no batch norm and numba is installed, else "numpy".
+
+    A step's cost on either engine is a fixed part plus a part proportional to the multiply-adds of its matrix
+    products, batch × weights (three passes: forward, dW, dA). NumPy's fixed part is ~40 calls of 1–2 µs each
+    and its products run at BLAS speed; the compiled step has almost no fixed part but computes the products
+    in plain loops, ~2× slower per multiply-add than BLAS. So numba wins below a work per step and loses above
+    it: [2, 10, 5, 1] on 320 examples (24,000) trains 1.7–2.1× faster on numba, [64, 32, 16, 10] in batches of
+    64 (174,000) 1.1–1.2× slower (``benchmarks/bench_engines.py``, five seeds trained together, as the grid
+    does). The numbers of the two engines agree to rounding (``tests/test_kernels.py``), not bit for bit."""
+    if net.batchnorm or not numba_installed():
+        return "numpy"
+    return "numba" if batch * weights(net) < NUMBA_BELOW else "numpy"
 
 
 def numba_installed() -> bool:
@@ -135,8 +165,8 @@ def fit(
     A diverged run's epochs after its divergence are wasted work at most until the next look, and all
     training stops at the look that finds every run diverged.
 
-    engine: "numpy" (``Network``'s passes, the reference) or "numba" (``kernels.CompiledStep``: the same
-    step compiled, for networks without batch norm).
+    engine: "numpy" (``Network``'s passes, the reference), "numba" (``kernels.CompiledStep``: the same
+    step compiled, for networks without batch norm) or "auto" (:func:`choose_engine` picks one of them).
 
     monitor: (X_val (R, n_0, m_val), y_val (R, m_val) labels) to record each run's validation accuracy after
     epochs k, 2k, ... and after the last epoch (k = ``monitor_every``), in evaluation mode (``evaluate``: no
@@ -148,6 +178,8 @@ def fit(
     keep_freed_memory()
     runs, m = X.shape[0], X.shape[-1]
     bounds = batch_bounds(m, batch_size)
+    if engine == "auto":
+        engine = choose_engine(net, bounds[0][1])
     if runs > 1 and monitor is None and isinstance(streams, Streams) and not stacks_runs(net, bounds[0][1]):
         return _run_by_run(
             net, params, X, Y, optimizer, schedule, epochs, streams, batch_size, bn_state, curve_every, engine
@@ -322,7 +354,7 @@ class _NumpyStep:
 
 def _compiled_step(net: Network, engine: str, runs: int, bounds) -> TrainingStep:
     if engine != "numba":
-        raise ValueError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
+        raise ValueError(f"unknown engine {engine!r}; known: {', '.join(ENGINE_CHOICES)}")
     from .kernels import CompiledStep
 
     return CompiledStep(net, runs, bounds[0][1] - bounds[0][0])
@@ -466,6 +498,8 @@ def run(spec, seeds=None, points=None, monitor_every: int | None = None, variant
             raise ValueError(f"monitor_every needs a validation split (val_fraction > 0) of {spec.dataset!r}")
         monitor = (stack("X_val"), stack("y_val"))
     optimizer, schedule = (spec.build_optimizer(), spec.build_schedule()) if variants is None else per_run(variants)
+    m = X.shape[-1]
+    engine = choose_engine(net, min(spec.batch_size or m, m)) if spec.engine == "auto" else spec.engine
     start = time.perf_counter()
     outcome = fit(
         net,
@@ -479,11 +513,10 @@ def run(spec, seeds=None, points=None, monitor_every: int | None = None, variant
         batch_size=spec.batch_size,
         bn_state=bn_state,
         curve_every=spec.curve_every,
-        engine=spec.engine,
+        engine=engine,
         **({} if monitor is None else {"monitor": monitor, "monitor_every": int(monitor_every)}),
     )
     seconds = (time.perf_counter() - start) / len(seeds)
-    m = X.shape[-1]
     scores = {"train": evaluate(net, params, X, y, bn_state, n_train=m)}
     for part in ("val", "test"):
         if splits[0].__getattribute__(f"y_{part}").size:
@@ -512,6 +545,7 @@ def run(spec, seeds=None, points=None, monitor_every: int | None = None, variant
                 "cost_curve": [_number(c) for c in curve if np.isfinite(c)],
                 "curve_every": spec.curve_every,
                 "seconds": seconds,
+                "engine": engine,
                 "boundary": boundary if r == 0 else None,
                 "versions": versions(),
             }
