@@ -263,7 +263,8 @@ def test_auto_picks_numba_below_the_work_threshold_and_numpy_above(monkeypatch):
     monkeypatch.setattr(trainer, "numba_installed", lambda: True)
     assert weights(Network((2, 10, 5, 1))) == 75
     assert choose_engine(Network((2, 10, 5, 1)), 320) == "numba"  # circles, full batch: 24,000
-    assert choose_engine(Network((64, 32, 16, 10)), 64) == "numpy"  # digits in batches of 64: 174,080
+    assert choose_engine(Network((64, 32, 16, 10)), 64) == "numba"  # digits in batches of 64: 174,080
+    assert choose_engine(Network((30, 16, 8, 1)), 427) == "numpy"  # breast cancer, full batch: 263,032
     assert choose_engine(Network((64, 100, 50, 10)), 1797) == "numpy"
     net = Network((10, 10, 1))  # 110 weights
     below = -(-NUMBA_BELOW // 110) - 1  # the largest batch with batch × 110 < NUMBA_BELOW

@@ -52,10 +52,11 @@ def batch_bounds(m: int, batch_size: int | None) -> list[tuple[int, int]]:
 ENGINES = ("numpy", "numba")  # the engines a step runs on (see fit)
 ENGINE_CHOICES = (*ENGINES, "auto")  # what a spec or config may ask for: "auto" picks per network (choose_engine)
 # engine "auto" trains on numba when batch × weights (one run's multiply-adds per product pass and step) is below
-# this, on numpy otherwise; measured with benchmarks/bench_engines.py on the default grid's cells (five seeds
-# together): numba was faster up to 80,000 (spirals, full batch) and slower from 174,000 (digits in batches of
-# 64) on; docs/benchmarks.md, issue 15.
-NUMBA_BELOW = 120_000
+# this, on numpy otherwise. Measured with benchmarks/bench_engines.py on the default grid's cells (five seeds
+# together; docs/benchmarks.md, issue 15): numba 1.3–2.1× faster up to 75,000 (spirals, full batch), the two
+# within ±11 % at 174,000 (digits in batches of 64: numba 0.99–1.11× numpy's speed) and at 263,000 (breast
+# cancer, full batch: 0.89–1.06×), numpy 1.2–1.3× faster at 3.7 million (digits, full batch).
+NUMBA_BELOW = 200_000
 
 
 def weights(net: Network) -> int:
@@ -66,7 +67,7 @@ def weights(net: Network) -> int:
 def choose_engine(net: Network, batch: int) -> str:
     """The engine "auto" trains ``net`` on, with batches of ``batch`` examples: "numba" when
 
-        batch × Σ_l n_l·n_{l−1} < NUMBA_BELOW (120,000)
+        batch × Σ_l n_l·n_{l−1} < NUMBA_BELOW (200,000)
 
     and the network has no batch norm and numba is installed, else "numpy".
 
@@ -74,9 +75,10 @@ def choose_engine(net: Network, batch: int) -> str:
     products, batch × weights (three passes: forward, dW, dA). NumPy's fixed part is ~40 calls of 1–2 µs each
     and its products run at BLAS speed; the compiled step has almost no fixed part but computes the products
     in plain loops, ~2× slower per multiply-add than BLAS. So numba wins below a work per step and loses above
-    it: [2, 10, 5, 1] on 320 examples (24,000) trains 1.7–2.1× faster on numba, [64, 32, 16, 10] in batches of
-    64 (174,000) 1.1–1.2× slower (``benchmarks/bench_engines.py``, five seeds trained together, as the grid
-    does). The numbers of the two engines agree to rounding (``tests/test_kernels.py``), not bit for bit."""
+    it: [2, 10, 5, 1] on 320 examples (24,000) trains ~2× faster on numba, [64, 32, 16, 10] on 1,348 examples
+    (3.7 million) 1.2–1.3× slower; the two cross between 174,000 and 263,000 (``benchmarks/bench_engines.py``,
+    five seeds trained together, as the grid does). The numbers of the two engines agree to rounding
+    (``tests/test_kernels.py``), not bit for bit."""
     if net.batchnorm or not numba_installed():
         return "numpy"
     return "numba" if batch * weights(net) < NUMBA_BELOW else "numpy"
