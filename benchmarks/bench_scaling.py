@@ -29,11 +29,11 @@ Writes ``benchmarks/results/scaling.csv``, ``benchmarks/results/scaling_model.js
 
 ``--stacking`` measures instead what stacking seeds costs per run (issue 15): the networks of
 :data:`STACKING` (tiny [2, 10, 5, 1] × 300, medium [64, 100, 50, 10] × 1,797, wide [784, 256, 128, 10] ×
-1,000, each full batch and in batches of 64) trained with R = 1, 5 and 10 runs together on the NumPy
+1,000, each full batch and in batches of 64; medium also in batches of 256 and 512) trained with R = 1, 5 and 10 runs together on the NumPy
 engine, Adam lr 0.01. At R = 5 and 10 the step runs both ways, all runs at once ("stacked") and run by run
 (``trainer.STACK_BYTES_PER_RUN`` set for the measurement), and the rule's choice (``trainer.stacks_runs``)
 is marked. A ratio is the median over repeats of (time per run at R) / (time per run at R = 1) within the
-repeat; below 1, stacking saves. Writes ``benchmarks/results/stacking.csv``; works on code without the
+repeat; below 1, stacking saves. It also counts the page faults per step (``getrusage``). Writes ``benchmarks/results/stacking.csv``; works on code without the
 run-by-run step too (then only "stacked"), to measure a commit before it.
 
   python benchmarks/bench_scaling.py --stacking [--repeats 5] [--csv PATH]
@@ -45,6 +45,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -74,6 +75,7 @@ STACKING = {
     "medium": ((64, 100, 50, 10), 1797, None, 20),
     "medium-mb64": ((64, 100, 50, 10), 1797, 64, 3),
     "medium-mb256": ((64, 100, 50, 10), 1797, 256, 3),
+    "medium-mb512": ((64, 100, 50, 10), 1797, 512, 3),
     "wide": ((784, 256, 128, 10), 1000, None, 4),
     "wide-mb64": ((784, 256, 128, 10), 1000, 64, 2),
 }
@@ -281,7 +283,7 @@ class StackingPoint:
             if runs > 1
             else "one"
         )
-        self.times = []
+        self.times, self.faults = [], []
 
     def run(self):
         from nnbench.optimizers import Adam
@@ -294,7 +296,10 @@ class StackingPoint:
             raise SystemExit("this code has no run-by-run step")
         params = {k: v.copy() for k, v in self.initial.items()}
         kw = dict(optimizer=Adam(), schedule=Constant(LR), epochs=self.epochs, streams=self.Streams(range(self.runs)))
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         self.times.append(timed(lambda: t.fit(self.net, params, self.X, self.Y, batch_size=self.batch, **kw)))
+        steps = self.epochs * math.ceil(self.X.shape[-1] / (self.batch or self.X.shape[-1]))
+        self.faults.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / steps)
 
 
 def stacking(args):
@@ -316,14 +321,18 @@ def stacking(args):
     for p in pts:  # warm-up
         p.run()
         p.times.clear()
+        p.faults.clear()
     freeze_heap()
     for r in range(repeats):
         k = (r * len(pts)) // repeats
         for p in pts[k:] + pts[:k]:
             p.run()
     rows = []
-    print("| case | network | m | batch | epochs | R | mode | the rule's | ms per run | × R = 1 (per run) |")
-    print("|---|---|---:|---:|---:|---:|---|---|---:|---:|")
+    print(
+        "| case | network | m | batch | epochs | R | mode | the rule's | ms per run | × R = 1 (per run) "
+        "| page faults per step |"
+    )
+    print("|---|---|---:|---:|---:|---:|---|---|---:|---:|---:|")
     for p in pts:
         one = next(q for q in pts if q.case == p.case and q.runs == 1)
         per_run = np.array(p.times) / p.runs
@@ -342,12 +351,14 @@ def stacking(args):
             "ms_per_run_q25": float(np.percentile(per_run, 25)) * 1e3,
             "ms_per_run_q75": float(np.percentile(per_run, 75)) * 1e3,
             "ratio_to_R1": ratio,
+            "page_faults_per_step": float(np.median(p.faults)),
             "repeats": len(per_run),
         }
         rows.append(row)
         print(
             f"| {p.case} | {row['sizes']} | {m} | {row['batch']} | {p.epochs} | {p.runs} | {p.mode} | "
-            f"{'←' if row['rule'] and p.runs > 1 else ''} | {row['ms_per_run']:.2f} | {ratio:.3f} |"
+            f"{'←' if row['rule'] and p.runs > 1 else ''} | {row['ms_per_run']:.2f} | {ratio:.3f} | "
+            f"{row['page_faults_per_step']:.0f} |"
         )
     env["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"\nload average at end: {env['loadavg_end']}")
