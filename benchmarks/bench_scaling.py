@@ -36,7 +36,7 @@ is marked. A ratio is the median over repeats of (time per run at R) / (time per
 repeat; below 1, stacking saves. It also counts the page faults per step (``getrusage``). Writes ``benchmarks/results/stacking.csv``; works on code without the
 run-by-run step too (then only "stacked"), to measure a commit before it.
 
-  python benchmarks/bench_scaling.py --stacking [--repeats 5] [--csv PATH]
+  python benchmarks/bench_scaling.py --stacking [--repeats 5] [--cases medium,wide] [--csv PATH]
 """
 
 from __future__ import annotations
@@ -314,7 +314,7 @@ def stacking(args):
     print(environment_markdown(env))
     print(f"- NumPy engine, Adam lr {LR}, {repeats} repeats, order rotated\n")
     pts = []
-    for case in STACKING:
+    for case in args.cases.split(",") if args.cases else STACKING:
         for R in STACKING_RUNS:
             for mode in ("one",) if R == 1 else modes:
                 pts.append(StackingPoint(case, R, mode, args.quick))
@@ -374,6 +374,7 @@ def main(argv=None):
     parser.add_argument("--csv", default=str(HERE / "results" / "scaling.csv"))
     parser.add_argument("--plot", default=str(HERE.parent / "docs" / "scaling.png"))
     parser.add_argument("--stacking", action="store_true", help="per-run cost of R = 1, 5, 10 runs together")
+    parser.add_argument("--cases", help="with --stacking: comma-separated cases of STACKING (default: all)")
     args = parser.parse_args(argv)
     if args.stacking:
         return stacking(args)
