@@ -53,7 +53,7 @@ ENGINES = ("numpy", "numba")  # the engines a step runs on (see fit)
 ENGINE_CHOICES = (*ENGINES, "auto")  # what a spec or config may ask for: "auto" picks per network (choose_engine)
 # engine "auto" trains on numba when batch × weights (one run's multiply-adds per product pass and step) is below
 # this, on numpy otherwise. Measured with benchmarks/bench_engines.py on the default grid's cells (five seeds
-# together; docs/benchmarks.md, issue 15): numba 1.3–2.1× faster up to 75,000 (spirals, full batch), the two
+# together; docs/benchmarks.md, issue 15): numba 1.25–2.6× faster up to 75,000 (spirals, full batch), the two
 # within ±11 % at 174,000 (digits in batches of 64: numba 0.99–1.11× numpy's speed) and at 263,000 (breast
 # cancer, full batch: 0.89–1.06×), numpy 1.2–1.3× faster at 3.7 million (digits, full batch).
 NUMBA_BELOW = 200_000
@@ -104,11 +104,10 @@ def keep_freed_memory() -> bool:
 
     A NumPy step allocates its activations and gradients anew (MB-sized arrays on the medium network) and frees
     them when the next step has made its own. glibc's adaptive thresholds then unmap or trim some of those blocks
-    at every step: on [64, 100, 50, 10] × 1,797 examples 470 page faults per step for one run, 2,400 for
-    five, ~20 % of the step (``docs/benchmarks.md``, issue 15). Fixed thresholds (blocks below 32 MiB from the
-    heap, freed memory kept up to 1 GiB) take them to none. Only the allocator's bookkeeping changes: no
-    number, and not the peak memory a job needs (what it frees is what it allocates again at the next step).
-    A no-op outside Linux with glibc."""
+    at every step: on [64, 100, 50, 10] × 1,797 examples, full-batch SGD, 470 page faults per step for one
+    run, 2,400 for five (``docs/benchmarks.md``, issue 15). Fixed thresholds (blocks below 32 MiB from the
+    heap, freed memory kept up to 1 GiB) take them to none. Only the allocator's bookkeeping changes, no
+    number. A no-op outside Linux with glibc."""
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return False
     try:
@@ -130,10 +129,11 @@ def stacks_runs(net: Network, batch: int) -> bool:
     8 bytes × (``batch`` × Σ_l n_l + P), P the parameters, below :data:`STACK_BYTES_PER_RUN`.
 
     Stacking runs turns each NumPy call into one call for all of them: ~40 calls of 1–2 µs a step saved per
-    run, which is most of a small network's step (tiny [2, 10, 5, 1], 300 examples: 2.4× cheaper per run at
+    run, which is most of a small network's step (tiny [2, 10, 5, 1], 300 examples: 2.3× cheaper per run at
     R = 5). A large network's step is milliseconds of arithmetic over arrays that fit the CPU's caches for one
-    run and not for R: stacked, [64, 100, 50, 10] on 1,797 examples (3.3 MB a run) cost 6–10 % more per run
-    at R = 5 and 10 than alone. Either way a run's numbers are those it has trained alone, bit for bit."""
+    run and not for R: stacked, [64, 100, 50, 10] on 1,797 examples (3.3 MB a run) cost 4–9 % more per run
+    at R = 5 and 10 than alone, [784, 256, 128, 10] in batches of 64 (2.5 MB) 21–25 %; run by run, within
+    2 % of one run. Stacking still saved at 1.01 MB (0.97–0.98). Either way a run's numbers are those it has trained alone, bit for bit."""
     return 8 * (batch * sum(net.sizes) + sum(a * b + b for a, b in zip(net.sizes, net.sizes[1:]))) < STACK_BYTES_PER_RUN
 
 
