@@ -264,7 +264,7 @@ def _run_by_run(net, params, X, Y, optimizer, schedule, epochs, streams, batch_s
         one = copy.copy(streams)
         one.seeds, one.shuffle, one.dropout = streams.seeds[run], streams.shuffle[run], streams.dropout[run]
         run_optimizer = copy.copy(optimizer)
-        for f in dataclasses.fields(optimizer):
+        for f in dataclasses.fields(optimizer) if dataclasses.is_dataclass(optimizer) else ():
             value = getattr(optimizer, f.name)
             if isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] == runs:
                 object.__setattr__(run_optimizer, f.name, value[run])  # frozen dataclass
