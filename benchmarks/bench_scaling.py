@@ -26,6 +26,17 @@ per weight and step (the Adam update).
   python benchmarks/bench_scaling.py --quick    # smoke run
 
 Writes ``benchmarks/results/scaling.csv``, ``benchmarks/results/scaling_model.json`` and ``docs/scaling.png``.
+
+``--stacking`` measures instead what stacking seeds costs per run (issue 15): the networks of
+:data:`STACKING` (tiny [2, 10, 5, 1] × 300, medium [64, 100, 50, 10] × 1,797, wide [784, 256, 128, 10] ×
+1,000, each full batch and in batches of 64; medium also in batches of 256 and 512) trained with R = 1, 5 and 10 runs together on the NumPy
+engine, Adam lr 0.01. At R = 5 and 10 the step runs both ways, all runs at once ("stacked") and run by run
+(``trainer.STACK_BYTES_PER_RUN`` set for the measurement), and the rule's choice (``trainer.stacks_runs``)
+is marked. A ratio is the median over repeats of (time per run at R) / (time per run at R = 1) within the
+repeat; below 1, stacking saves. It also counts the page faults per step (``getrusage``). Writes ``benchmarks/results/stacking.csv``; works on code without the
+run-by-run step too (then only "stacked"), to measure a commit before it.
+
+  python benchmarks/bench_scaling.py --stacking [--repeats 5] [--cases medium,wide] [--csv PATH]
 """
 
 from __future__ import annotations
@@ -34,6 +45,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -54,6 +66,20 @@ SWEEPS = {
     "runs": [1, 2, 5, 10, 20],
 }
 LABELS = {"m": "samples m", "width": "hidden width", "depth": "hidden layers", "runs": "runs trained together R"}
+
+
+# --stacking: name -> (sizes, examples, batch size or None for full batch, epochs per fit)
+STACKING = {
+    "tiny": ((2, 10, 5, 1), 300, None, 400),
+    "tiny-mb64": ((2, 10, 5, 1), 300, 64, 100),
+    "medium": ((64, 100, 50, 10), 1797, None, 20),
+    "medium-mb64": ((64, 100, 50, 10), 1797, 64, 3),
+    "medium-mb256": ((64, 100, 50, 10), 1797, 256, 3),
+    "medium-mb512": ((64, 100, 50, 10), 1797, 512, 3),
+    "wide": ((784, 256, 128, 10), 1000, None, 4),
+    "wide-mb64": ((784, 256, 128, 10), 1000, 64, 2),
+}
+STACKING_RUNS = (1, 5, 10)
 
 
 def points():
@@ -230,6 +256,116 @@ def plot(rows, model_pred, path: Path, title: str):
     plt.close(fig)
 
 
+class StackingPoint:
+    """One network trained with ``runs`` runs together, ``mode`` "stacked" or "run by run" (R = 1: "one")."""
+
+    def __init__(self, case, runs, mode, quick):
+        from nnbench import trainer
+        from nnbench.initializers import He
+        from nnbench.losses import targets
+        from nnbench.network import Network
+        from nnbench.streams import Streams
+
+        self.case, self.runs, self.mode = case, runs, mode
+        sizes_, m, self.batch, epochs = STACKING[case]
+        self.epochs = max(1, epochs // 4) if quick else epochs
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((sizes_[0], m))
+        y = (X[0] * X[1] > 0).astype(np.int64) if sizes_[-1] == 1 else rng.integers(0, sizes_[-1], m)
+        self.net = Network(sizes_, activation="relu")
+        self.X = np.ascontiguousarray(np.broadcast_to(X, (runs, *X.shape)))
+        self.Y = targets(np.broadcast_to(y, (runs, m)), sizes_[-1])
+        self.initial = self.net.init_params(He(), Streams(range(runs)).init)
+        self.trainer, self.Streams = trainer, Streams
+        stacks = getattr(trainer, "stacks_runs", None)
+        self.rule = (
+            ("stacked" if stacks is None or stacks(self.net, min(self.batch or m, m)) else "run by run")
+            if runs > 1
+            else "one"
+        )
+        self.times, self.faults = [], []
+
+    def run(self):
+        from nnbench.optimizers import Adam
+        from nnbench.schedules import Constant
+
+        t = self.trainer
+        if hasattr(t, "STACK_BYTES_PER_RUN"):
+            t.STACK_BYTES_PER_RUN = 0 if self.mode == "run by run" else 1 << 62
+        elif self.mode == "run by run":
+            raise SystemExit("this code has no run-by-run step")
+        params = {k: v.copy() for k, v in self.initial.items()}
+        kw = dict(optimizer=Adam(), schedule=Constant(LR), epochs=self.epochs, streams=self.Streams(range(self.runs)))
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        self.times.append(timed(lambda: t.fit(self.net, params, self.X, self.Y, batch_size=self.batch, **kw)))
+        steps = self.epochs * math.ceil(self.X.shape[-1] / (self.batch or self.X.shape[-1]))
+        self.faults.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / steps)
+
+
+def stacking(args):
+    """``--stacking``: time per run at R = 1, 5, 10, stacked and run by run, per network of STACKING."""
+    from nnbench import trainer
+
+    repeats = args.repeats or (2 if args.quick else 5)
+    modes = ("stacked", "run by run") if hasattr(trainer, "stacks_runs") else ("stacked",)
+    limiter = pin_one_thread()  # noqa: F841
+    env = environment()
+    print("## bench_scaling --stacking: time per run with R runs (seeds) trained together\n")
+    print(environment_markdown(env))
+    print(f"- NumPy engine, Adam lr {LR}, {repeats} repeats, order rotated\n")
+    pts = []
+    for case in args.cases.split(",") if args.cases else STACKING:
+        for R in STACKING_RUNS:
+            for mode in ("one",) if R == 1 else modes:
+                pts.append(StackingPoint(case, R, mode, args.quick))
+    for p in pts:  # warm-up
+        p.run()
+        p.times.clear()
+        p.faults.clear()
+    freeze_heap()
+    for r in range(repeats):
+        k = (r * len(pts)) // repeats
+        for p in pts[k:] + pts[:k]:
+            p.run()
+    rows = []
+    print(
+        "| case | network | m | batch | epochs | R | mode | the rule's | ms per run | × R = 1 (per run) "
+        "| page faults per step |"
+    )
+    print("|---|---|---:|---:|---:|---:|---|---|---:|---:|---:|")
+    for p in pts:
+        one = next(q for q in pts if q.case == p.case and q.runs == 1)
+        per_run = np.array(p.times) / p.runs
+        ratio = float(np.median(per_run / np.array(one.times)))
+        sizes_, m, batch, _ = STACKING[p.case]
+        row = {
+            "case": p.case,
+            "sizes": "-".join(map(str, sizes_)),
+            "m": m,
+            "batch": batch or m,
+            "epochs": p.epochs,
+            "runs": p.runs,
+            "mode": p.mode,
+            "rule": p.mode == p.rule or p.runs == 1,
+            "ms_per_run": float(np.median(per_run)) * 1e3,
+            "ms_per_run_q25": float(np.percentile(per_run, 25)) * 1e3,
+            "ms_per_run_q75": float(np.percentile(per_run, 75)) * 1e3,
+            "ratio_to_R1": ratio,
+            "page_faults_per_step": float(np.median(p.faults)),
+            "repeats": len(per_run),
+        }
+        rows.append(row)
+        print(
+            f"| {p.case} | {row['sizes']} | {m} | {row['batch']} | {p.epochs} | {p.runs} | {p.mode} | "
+            f"{'←' if row['rule'] and p.runs > 1 else ''} | {row['ms_per_run']:.2f} | {ratio:.3f} | "
+            f"{row['page_faults_per_step']:.0f} |"
+        )
+    env["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\nload average at end: {env['loadavg_end']}")
+    csv = args.csv if args.csv != str(HERE / "results" / "scaling.csv") else str(HERE / "results" / "stacking.csv")
+    print(f"wrote {write_csv(csv, rows)}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 repeats, 3 epochs")
@@ -237,7 +373,11 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, help="epochs per fit (default 20, quick 3)")
     parser.add_argument("--csv", default=str(HERE / "results" / "scaling.csv"))
     parser.add_argument("--plot", default=str(HERE.parent / "docs" / "scaling.png"))
+    parser.add_argument("--stacking", action="store_true", help="per-run cost of R = 1, 5, 10 runs together")
+    parser.add_argument("--cases", help="with --stacking: comma-separated cases of STACKING (default: all)")
     args = parser.parse_args(argv)
+    if args.stacking:
+        return stacking(args)
     repeats = args.repeats or (2 if args.quick else 5)
     epochs = args.epochs or (3 if args.quick else 20)
 

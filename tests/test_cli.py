@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from nnbench.cli import main
+from nnbench.trainer import numba_installed
 
 SPEC = {
     "dataset": "circles",
@@ -60,6 +61,7 @@ def test_train_from_a_yaml_file_with_flag_overrides(tmp_path):
         ({**SPEC, "init": "bogus"}, "init = 'bogus'"),
         ({**SPEC, "colour": "red"}, "colour"),
         ({**SPEC, "dataset": "file", "dataset_options": {"path": "/nonexistent/x.csv"}}, "/nonexistent/x.csv"),
+        ({**SPEC, "engine": "jax"}, "engine = 'jax': unknown engine; known: numpy, numba, auto"),
     ],
 )
 def test_bad_specs_exit_non_zero_naming_the_value(tmp_path, capsys, spec, expect):
@@ -142,3 +144,13 @@ def test_train_writes_its_usage_as_a_benchmark_file(tmp_path):
     assert 0 < row["s"] < 600 and 0 < row["cpu_time"] < 600
     assert 20 < row["max_rss"] < 2000  # MB: a Python process with NumPy loaded
     assert not [p for p in usage.parent.iterdir() if p.name != "none.tsv"]  # written atomically
+
+
+def test_train_engine_flag_overrides_the_spec_and_the_record_names_the_engine_used(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    assert main(["train", "--spec", json.dumps(SPEC), "--engine", "auto", "--seeds", "0,1", "--out", str(out)]) == 0
+    runs = json.loads(out.read_text())["runs"]
+    assert {r["spec"]["engine"] for r in runs} == {"auto"}
+    assert {r["engine"] for r in runs} == {"numba" if numba_installed() else "numpy"}  # [2, 4, 1] in batches of 16
+    assert main(["train", "--spec", json.dumps(SPEC), "--engine", "torch", "--out", str(out)]) == 2
+    assert "engine = 'torch': unknown engine" in capsys.readouterr().err

@@ -44,9 +44,20 @@ def test_engine_numba_applies_to_every_cell_but_batch_norm():
 
 
 def test_check_refuses_a_bad_engine(monkeypatch):
-    with pytest.raises(SpecError, match="engine = 'jax': unknown engine; known: numpy, numba"):
+    with pytest.raises(SpecError, match="engine = 'jax': unknown engine; known: numpy, numba, auto"):
         check({**SMALL, "engine": "jax"})
+    with pytest.raises(SpecError, match="engine = 'Auto': unknown engine"):
+        check({**SMALL, "engine": "Auto"})
     monkeypatch.setattr(trainer, "numba_installed", lambda: False)
     with pytest.raises(SpecError, match="engine = 'numba': needs the numba package"):
         check({**SMALL, "engine": "numba"})
     check(SMALL)  # numpy needs nothing
+
+
+def test_engine_auto_applies_to_every_cell_and_needs_no_numba(monkeypatch):
+    config = {**DEFAULT, "engine": "auto"}
+    for reg in ("none", "batchnorm"):  # batch norm too: auto picks numpy there when the cell trains
+        assert RunSpec.from_dict(cell_spec(config, "moons", "he", reg, "gd")).engine == "auto"
+    check({**SMALL, "engine": "auto"})
+    monkeypatch.setattr(trainer, "numba_installed", lambda: False)
+    check({**SMALL, "engine": "auto"})  # without numba, auto trains on numpy

@@ -202,3 +202,87 @@ def test_a_bad_spec_is_refused_before_training(bad):
     field = next(iter(bad))
     with pytest.raises(SpecError, match=field):
         RunSpec(**{**FAST, **bad})
+
+
+def test_stacks_runs_by_one_runs_working_set():
+    """All runs at once below STACK_BYTES_PER_RUN of one run's activations and parameters, else one after
+    another (trainer.stacks_runs; measured in docs/benchmarks.md, issue 15)."""
+    from nnbench.trainer import STACK_BYTES_PER_RUN, stacks_runs
+
+    assert stacks_runs(Network((2, 10, 5, 1)), 300)  # the course's network: 44 KB a run
+    assert stacks_runs(Network((64, 100, 50, 10)), 64)  # digits in batches of 64: 210 KB
+    assert not stacks_runs(Network((64, 100, 50, 10)), 1797)  # all 1,797 digits at once: 3.3 MB
+    assert not stacks_runs(Network((784, 256, 128, 10)), 64)  # 236,000 parameters: 2.5 MB
+    net = Network((3, 1))  # 8 bytes × (batch × 4 + 4 parameters)
+    batch = STACK_BYTES_PER_RUN // 32 - 2  # 8 × (4 × batch + 4) just below the threshold
+    assert stacks_runs(net, batch) and not stacks_runs(net, batch + 1)
+
+
+SETTINGS = {
+    "adam, dropout, batch norm, mini-batch": dict(
+        optimizer="adam", lr=0.01, batch_size=16, keep_prob=0.8, batchnorm=True
+    ),
+    "momentum, dropout, L2, full batch": dict(optimizer="momentum", lr=0.1, keep_prob=0.9, l2=0.1),
+    "diverging": dict(activation="leaky_relu", init="large", lr=1.5),  # runs 0 and 2 diverge, run 1 does not
+}
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+@pytest.mark.parametrize(
+    "engine", ["numpy", pytest.param("numba", marks=pytest.mark.skipif(not numba_installed(), reason="needs numba"))]
+)
+def test_runs_trained_one_after_another_equal_runs_trained_at_once(monkeypatch, setting, engine):
+    """fit trains large networks' runs one after another (stacks_runs): every number of every run, diverged
+    or not, is the same bit for bit as with all runs at once, per-run learning rates included."""
+    import nnbench.trainer as trainer
+
+    if engine == "numba" and SETTINGS[setting].get("batchnorm"):
+        pytest.skip("the numba engine has no batch norm")
+    spec = RunSpec(**FAST, **SETTINGS[setting], engine=engine)
+    variants = [spec.replace(lr=spec.lr * f) for f in (1.0, 0.5, 2.0)]
+
+    def records(stack_bytes, **kw):
+        monkeypatch.setattr(trainer, "STACK_BYTES_PER_RUN", stack_bytes)
+        out = run(spec, [0, 1, 2], **kw)
+        for r in out:
+            r.pop("seconds")
+        return json.dumps(out)
+
+    stacked, one_by_one = records(1 << 62), records(0)
+    assert one_by_one == stacked
+    assert records(0, variants=variants) == records(1 << 62, variants=variants)
+    if setting == "diverging":
+        assert '"diverged"' in stacked and '"ok"' in stacked
+
+
+def test_auto_picks_numba_below_the_work_threshold_and_numpy_above(monkeypatch):
+    """choose_engine: numba when batch × weights < NUMBA_BELOW, no batch norm and numba installed; else numpy."""
+    import nnbench.trainer as trainer
+    from nnbench.trainer import NUMBA_BELOW, choose_engine, weights
+
+    monkeypatch.setattr(trainer, "numba_installed", lambda: True)
+    assert weights(Network((2, 10, 5, 1))) == 75
+    assert choose_engine(Network((2, 10, 5, 1)), 320) == "numba"  # circles, full batch: 24,000
+    assert choose_engine(Network((64, 32, 16, 10)), 64) == "numba"  # digits in batches of 64: 174,080
+    assert choose_engine(Network((30, 16, 8, 1)), 427) == "numpy"  # breast cancer, full batch: 263,032
+    assert choose_engine(Network((64, 100, 50, 10)), 1797) == "numpy"
+    net = Network((10, 10, 1))  # 110 weights
+    below = -(-NUMBA_BELOW // 110) - 1  # the largest batch with batch × 110 < NUMBA_BELOW
+    assert choose_engine(net, below) == "numba" and choose_engine(net, below + 1) == "numpy"
+    assert choose_engine(Network((2, 10, 5, 1), batchnorm=True), 320) == "numpy"  # numba has no batch norm
+    monkeypatch.setattr(trainer, "numba_installed", lambda: False)
+    assert choose_engine(Network((2, 10, 5, 1)), 320) == "numpy"
+
+
+@pytest.mark.skipif(not numba_installed(), reason="needs numba")
+def test_a_run_on_auto_is_the_run_on_the_engine_it_picks_and_records_it():
+    small = RunSpec(**FAST, optimizer="adam", lr=0.01, batch_size=16, keep_prob=0.8)  # [2, 6, 4, 1]: numba
+    wide = small.replace(hidden=(600, 300))  # 16 × 181,500 weights: numpy
+    for spec, picked in ((small, "numba"), (wide.replace(epochs=2), "numpy")):
+        auto = run(spec.replace(engine="auto"), [0, 1])
+        ref = run(spec.replace(engine=picked), [0, 1])
+        for a, b in zip(auto, ref):
+            assert a["engine"] == b["engine"] == picked and a["spec"]["engine"] == "auto"
+            for r in (a, b):
+                r.pop("seconds"), r.pop("spec")
+            assert json.dumps(a) == json.dumps(b)

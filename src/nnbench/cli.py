@@ -62,7 +62,7 @@ def cmd_train(args) -> int:
     specs = []
     for text in args.spec:
         raw = _load_spec(text)
-        for flag in ("dataset", "init", "optimizer", "lr", "epochs", "batch_size", "seed"):
+        for flag in ("dataset", "init", "optimizer", "lr", "epochs", "batch_size", "seed", "engine"):
             value = getattr(args, flag)
             if value is not None:
                 raw[flag] = value
@@ -197,6 +197,7 @@ def main(argv=None) -> int:
         ("epochs", int),
         ("batch-size", int),
         ("seed", int),
+        ("engine", str),
     ):
         t.add_argument(f"--{flag}", type=typ, help=f"override the spec's {flag.replace('-', '_')}")
     t.set_defaults(func=cmd_train)

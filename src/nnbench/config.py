@@ -206,7 +206,8 @@ def cell_spec(config: dict, dataset: str, init: str, reg: str, opt: str) -> dict
     """The RunSpec dict (without seed) of one grid cell.
 
     The config's ``engine`` (default numpy) is set on every cell it can train: ``engine: numba`` leaves
-    batch-norm cells on numpy (the compiled engine has no batch norm); each result's spec says which ran it.
+    batch-norm cells on numpy (the compiled engine has no batch norm); ``engine: auto`` is set on every cell
+    and picks per cell when it trains (``trainer.choose_engine``). Each result's ``engine`` says which ran it.
     """
     spec = {}
     for axis, name in zip(AXES, (dataset, init, reg, opt)):

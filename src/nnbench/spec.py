@@ -18,11 +18,12 @@ from .schedules import SCHEDULES
 
 
 def check_engine(engine, batchnorm: bool = False) -> None:
-    """Refuse an engine that is unknown, not installed, or (numba) asked for batch norm."""
-    from .trainer import ENGINES, numba_installed
+    """Refuse an engine that is unknown, not installed, or (numba) asked for batch norm. "auto" is always
+    accepted: it picks numba only where numba can run (``trainer.choose_engine``)."""
+    from .trainer import ENGINE_CHOICES, numba_installed
 
-    if engine not in ENGINES:
-        raise SpecError("engine", engine, f"unknown engine; known: {', '.join(ENGINES)}")
+    if not isinstance(engine, str) or engine not in ENGINE_CHOICES:
+        raise SpecError("engine", engine, f"unknown engine; known: {', '.join(ENGINE_CHOICES)}")
     if engine == "numba" and not numba_installed():
         raise SpecError("engine", engine, "needs the numba package: pip install 'nnbench[fast]'")
     if engine == "numba" and batchnorm:

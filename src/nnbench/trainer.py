@@ -9,6 +9,9 @@ plus the L2 penalty at the epoch's last forward pass: for full-batch descent, th
 
 from __future__ import annotations
 
+import copy
+import ctypes
+import dataclasses
 import functools
 import importlib.util
 import platform
@@ -46,13 +49,92 @@ def batch_bounds(m: int, batch_size: int | None) -> list[tuple[int, int]]:
     return [(lo, min(lo + size, m)) for lo in range(0, m, size)]
 
 
-ENGINES = ("numpy", "numba")  # see fit
+ENGINES = ("numpy", "numba")  # the engines a step runs on (see fit)
+ENGINE_CHOICES = (*ENGINES, "auto")  # what a spec or config may ask for: "auto" picks per network (choose_engine)
+# engine "auto" trains on numba when batch × weights (one run's multiply-adds per product pass and step) is below
+# this, on numpy otherwise. Measured with benchmarks/bench_engines.py on the default grid's cells (five seeds
+# together; docs/benchmarks.md, issue 15): numba 1.25–2.6× faster up to 75,000 (spirals, full batch), the two
+# within ±11 % at 174,000 (digits in batches of 64: numba 0.99–1.11× numpy's speed) and at 263,000 (breast
+# cancer, full batch: 0.89–1.06×), numpy 1.2–1.3× faster at 3.7 million (digits, full batch).
+NUMBA_BELOW = 200_000
+
+
+def weights(net: Network) -> int:
+    """The number of weights Σ_l n_l·n_{l−1} (biases not counted)."""
+    return sum(a * b for a, b in zip(net.sizes, net.sizes[1:]))
+
+
+def choose_engine(net: Network, batch: int) -> str:
+    """The engine "auto" trains ``net`` on, with batches of ``batch`` examples: "numba" when
+
+        batch × Σ_l n_l·n_{l−1} < NUMBA_BELOW (200,000)
+
+    and the network has no batch norm and numba is installed, else "numpy".
+
+    A step's cost on either engine is a fixed part plus a part proportional to the multiply-adds of its matrix
+    products, batch × weights (three passes: forward, dW, dA). NumPy's fixed part is ~40 calls of 1–2 µs each
+    and its products run at BLAS speed; the compiled step has almost no fixed part but computes the products
+    in plain loops, ~2× slower per multiply-add than BLAS. So numba wins below a work per step and loses above
+    it: [2, 10, 5, 1] on 320 examples (24,000) trains ~2× faster on numba, [64, 32, 16, 10] on 1,348 examples
+    (3.7 million) 1.2–1.3× slower; the two cross between 174,000 and 263,000 (``benchmarks/bench_engines.py``,
+    five seeds trained together, as the grid does). The numbers of the two engines agree to rounding
+    (``tests/test_kernels.py``), not bit for bit."""
+    if net.batchnorm or not numba_installed():
+        return "numpy"
+    return "numba" if batch * weights(net) < NUMBA_BELOW else "numpy"
 
 
 def numba_installed() -> bool:
     """Whether engine "numba" can run: numba is installed (found, not imported: importing it costs each
     job a quarter of a second)."""
     return importlib.util.find_spec("numba") is not None
+
+
+# glibc's malloc (mallopt parameters, <malloc.h>): memory freed at the top of the heap is kept up to
+# M_TRIM_THRESHOLD bytes, and blocks of M_MMAP_THRESHOLD bytes or more are mapped on their own. See
+# keep_freed_memory.
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+TRIM_THRESHOLD, MMAP_THRESHOLD = 1 << 30, 32 << 20  # 32 MiB is the largest mmap threshold glibc accepts
+
+
+@functools.cache
+def keep_freed_memory() -> bool:
+    """Make glibc keep the memory a training step frees for the next step, instead of giving it back to the
+    kernel and faulting it in again, zeroed, one 4 KiB page at a time (once per process; True when set).
+
+    A NumPy step allocates its activations and gradients anew (MB-sized arrays on the medium network) and frees
+    them when the next step has made its own. glibc's adaptive thresholds then unmap or trim some of those blocks
+    at every step: on [64, 100, 50, 10] × 1,797 examples, full-batch SGD, 470 page faults per step for one
+    run, 2,400 for five (``docs/benchmarks.md``, issue 15). Fixed thresholds (blocks below 32 MiB from the
+    heap, freed memory kept up to 1 GiB) take them to none. Only the allocator's bookkeeping changes, no
+    number. A no-op outside Linux with glibc."""
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        libc = ctypes.CDLL(None)
+        return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    except (OSError, AttributeError):
+        return False
+
+
+# fit trains the runs one after another (each a whole fit of its own) when one run's working set, its
+# activations (batch × Σ_l n_l, inputs included) and parameters (P), reaches this many bytes as float64;
+# below it, all R runs at once. Measured with ``benchmarks/bench_scaling.py --stacking`` (docs/benchmarks.md,
+# issue 15); see stacks_runs.
+STACK_BYTES_PER_RUN = 1 << 20
+
+
+def stacks_runs(net: Network, batch: int) -> bool:
+    """Whether ``fit`` trains R runs all at once (True) or one after another: one run's working set,
+    8 bytes × (``batch`` × Σ_l n_l + P), P the parameters, below :data:`STACK_BYTES_PER_RUN`.
+
+    Stacking runs turns each NumPy call into one call for all of them: ~40 calls of 1–2 µs a step saved per
+    run, which is most of a small network's step (tiny [2, 10, 5, 1], 300 examples: 2.3× cheaper per run at
+    R = 5). A large network's step is milliseconds of arithmetic over arrays that fit the CPU's caches for one
+    run and not for R: stacked, [64, 100, 50, 10] on 1,797 examples (3.3 MB a run) cost 4–9 % more per run
+    at R = 5 and 10 than alone, [784, 256, 128, 10] in batches of 64 (2.5 MB) 21–25 %; run by run, within
+    2 % of one run. Stacking still saved at 1.01 MB (0.97–0.98). Either way a run's numbers are those it has trained alone, bit for bit."""
+    return 8 * (batch * sum(net.sizes) + sum(a * b + b for a, b in zip(net.sizes, net.sizes[1:]))) < STACK_BYTES_PER_RUN
 
 
 DIVERGENCE_CHECK_EVERY = 50  # epochs between two looks at the costs (a look is a few NumPy calls)
@@ -85,8 +167,8 @@ def fit(
     A diverged run's epochs after its divergence are wasted work at most until the next look, and all
     training stops at the look that finds every run diverged.
 
-    engine: "numpy" (``Network``'s passes, the reference) or "numba" (``kernels.CompiledStep``: the same
-    step compiled, for networks without batch norm).
+    engine: "numpy" (``Network``'s passes, the reference), "numba" (``kernels.CompiledStep``: the same
+    step compiled, for networks without batch norm) or "auto" (:func:`choose_engine` picks one of them).
 
     monitor: (X_val (R, n_0, m_val), y_val (R, m_val) labels) to record each run's validation accuracy after
     epochs k, 2k, ... and after the last epoch (k = ``monitor_every``), in evaluation mode (``evaluate``: no
@@ -95,8 +177,15 @@ def fit(
     without it; off (None), it costs one comparison per epoch. A run whose validation cost is not finite at
     a record, or that diverged by then, has NaN accuracy there.
     """
+    keep_freed_memory()
     runs, m = X.shape[0], X.shape[-1]
     bounds = batch_bounds(m, batch_size)
+    if engine == "auto":
+        engine = choose_engine(net, bounds[0][1])
+    if runs > 1 and monitor is None and isinstance(streams, Streams) and not stacks_runs(net, bounds[0][1]):
+        return _run_by_run(
+            net, params, X, Y, optimizer, schedule, epochs, streams, batch_size, bn_state, curve_every, engine
+        )
     shuffle, dropout = len(bounds) > 1, net.has_dropout
     caller = params
     params = _flat(net, params)
@@ -164,6 +253,55 @@ def fit(
     return outcome
 
 
+def _run_by_run(net, params, X, Y, optimizer, schedule, epochs, streams, batch_size, bn_state, curve_every, engine):
+    """``fit`` of R runs as R fits of one run each (see :func:`stacks_runs`), on (1, ...) views of every
+    array (parameters and batch-norm statistics written back in place), each run with its own streams and its
+    own slice of any per-run hyper-parameter (``per_run``'s (R, 1) arrays); the outcomes stacked."""
+    runs = X.shape[0]
+    outcomes = []
+    for r in range(runs):
+        run = slice(r, r + 1)
+        one = copy.copy(streams)
+        one.seeds, one.shuffle, one.dropout = streams.seeds[run], streams.shuffle[run], streams.dropout[run]
+        run_optimizer = copy.copy(optimizer)
+        for f in dataclasses.fields(optimizer) if dataclasses.is_dataclass(optimizer) else ():
+            value = getattr(optimizer, f.name)
+            if isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] == runs:
+                object.__setattr__(run_optimizer, f.name, value[run])  # frozen dataclass
+        run_bn = None if bn_state is None else {k: v[run] for k, v in bn_state.items()}
+        outcomes.append(
+            fit(
+                net,
+                {k: v[run] for k, v in params.items()},
+                X[run],
+                Y[run],
+                optimizer=run_optimizer,
+                schedule=_run_schedule(schedule, run, runs),
+                epochs=epochs,
+                streams=one,
+                batch_size=batch_size,
+                bn_state=run_bn,
+                curve_every=curve_every,
+                engine=engine,
+            )
+        )
+        for k, v in (run_bn or {}).items():  # fit replaced the running statistics: write them back
+            bn_state[k][run] = v
+    return FitOutcome(
+        *(np.concatenate([getattr(o, f) for o in outcomes]) for f in ("curve", "diverged_epoch", "epochs_run"))
+    )
+
+
+def _run_schedule(schedule, run: slice, runs: int):
+    """The learning rate of one run: its row of a per-run (R, 1) schedule, else the schedule itself."""
+
+    def one(epoch):
+        lr = schedule(epoch)
+        return lr[run] if isinstance(lr, np.ndarray) and lr.ndim == 2 and lr.shape[0] == runs else lr
+
+    return one
+
+
 class TrainingStep(Protocol):
     """One training step of an engine, on examples [lo, hi) of X (R, n_0, m) and Y (R, n_L, m):
     ``step(params, grads, X, Y, lo, hi, masks, loss, penalty, n_train)`` adds each run's summed loss to
@@ -218,7 +356,7 @@ class _NumpyStep:
 
 def _compiled_step(net: Network, engine: str, runs: int, bounds) -> TrainingStep:
     if engine != "numba":
-        raise ValueError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
+        raise ValueError(f"unknown engine {engine!r}; known: {', '.join(ENGINE_CHOICES)}")
     from .kernels import CompiledStep
 
     return CompiledStep(net, runs, bounds[0][1] - bounds[0][0])
@@ -362,6 +500,8 @@ def run(spec, seeds=None, points=None, monitor_every: int | None = None, variant
             raise ValueError(f"monitor_every needs a validation split (val_fraction > 0) of {spec.dataset!r}")
         monitor = (stack("X_val"), stack("y_val"))
     optimizer, schedule = (spec.build_optimizer(), spec.build_schedule()) if variants is None else per_run(variants)
+    m = X.shape[-1]
+    engine = choose_engine(net, min(spec.batch_size or m, m)) if spec.engine == "auto" else spec.engine
     start = time.perf_counter()
     outcome = fit(
         net,
@@ -375,11 +515,10 @@ def run(spec, seeds=None, points=None, monitor_every: int | None = None, variant
         batch_size=spec.batch_size,
         bn_state=bn_state,
         curve_every=spec.curve_every,
-        engine=spec.engine,
+        engine=engine,
         **({} if monitor is None else {"monitor": monitor, "monitor_every": int(monitor_every)}),
     )
     seconds = (time.perf_counter() - start) / len(seeds)
-    m = X.shape[-1]
     scores = {"train": evaluate(net, params, X, y, bn_state, n_train=m)}
     for part in ("val", "test"):
         if splits[0].__getattribute__(f"y_{part}").size:
@@ -408,6 +547,7 @@ def run(spec, seeds=None, points=None, monitor_every: int | None = None, variant
                 "cost_curve": [_number(c) for c in curve if np.isfinite(c)],
                 "curve_every": spec.curve_every,
                 "seconds": seconds,
+                "engine": engine,
                 "boundary": boundary if r == 0 else None,
                 "versions": versions(),
             }
