@@ -1,8 +1,9 @@
 """Property-based tests of the trainer: whatever the small shape and valid hyper-parameters, a sane
-learning rate never produces NaN, and full-batch descent at a tiny learning rate never raises the cost."""
+learning rate never produces NaN, and full-batch descent at a tiny learning rate never raises the cost (every
+step with a smooth activation; the whole descent with relu or leaky_relu, whose kinks a step can cross)."""
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nnbench.activations import ACTIVATIONS
@@ -73,13 +74,24 @@ def test_a_sane_learning_rate_never_produces_nan(problem, opt, activation, init,
     assert all(np.isfinite(p).all() for p in params.values())
 
 
+SMOOTH = ("sigmoid", "tanh")  # the cost is smooth in the weights; relu and leaky_relu have kinks
+
+
 @settings(max_examples=60, deadline=None)
 @given(problems(), st.sampled_from(sorted(ACTIVATIONS)), st.floats(0, 0.5))
+# A kink: with leaky_relu and a last hidden layer of one unit, the step of epoch 18 moves that unit's
+# pre-activation across 0 and the cost rises by 1.1e-4 (found by hypothesis; the same net with tanh descends).
+@example((5, (7, 5, 1), 1, 5, 2, 15336), "leaky_relu", 0.0)
 def test_full_batch_descent_at_a_tiny_learning_rate_never_raises_the_cost(problem, activation, l2):
+    """Smooth activations: no step at a tiny learning rate raises the cost (the descent lemma). With a kinked
+    activation a step that crosses a kink can, so there only the whole descent must lower it."""
     n_in, hidden, n_out, m, runs, seed = problem
     X, Y = data(n_in, n_out, m, runs, seed)
     net = Network((n_in, *hidden, n_out), activation=activation, l2=l2)
     streams = Streams(range(runs))
     params = net.init_params(INITIALIZERS["he"](), streams.init)
     out = fit(net, params, X, Y, optimizer=OPTIMIZERS["sgd"](), schedule=Constant(1e-3), epochs=30, streams=streams)
-    assert np.all(np.diff(out.curve, axis=1) <= 1e-12)
+    if activation in SMOOTH:
+        assert np.all(np.diff(out.curve, axis=1) <= 1e-12)
+    else:
+        assert np.all(out.curve[:, -1] <= out.curve[:, 0] + 1e-12)
