@@ -10,20 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_report import CHROMIUM_FLAGS
 
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1280,1000",
-]
+# test_report.py's flags for the command-line chromium, in the new headless mode, with a window to lay out in
+FLAGS = ["--headless=new", *(f for f in CHROMIUM_FLAGS if f != "--headless"), "--window-size=1280,1000"]
 
 pytestmark = pytest.mark.skipif(
     not CHROMEDRIVER.exists(), reason="/usr/bin/chromedriver is absent (apt-get install -y chromium chromium-driver)"
