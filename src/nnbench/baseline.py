@@ -56,7 +56,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .compare import METRICS
+from .compare import METRICS, metric_moved
 from .stats import holm, paired_pvalue
 from .tables import CELL_KEYS
 
@@ -70,17 +70,6 @@ COUNTS = ("cells", "changed", "significant", "diverged", "only_baseline", "only_
 VERDICT_ORDER = ["only baseline", "only current", "diverged", "significant", "untestable", "changed", "unchanged"]
 
 
-def _same(a, b) -> bool:
-    """Bit-level equality of two metric values (NaN/None equal to each other, strings compared as strings)."""
-    a_nan = a is None or (isinstance(a, float) and math.isnan(a)) or a is pd.NA
-    b_nan = b is None or (isinstance(b, float) and math.isnan(b)) or b is pd.NA
-    if a_nan or b_nan:
-        return a_nan and b_nan
-    if isinstance(a, str) or isinstance(b, str):
-        return str(a) == str(b)
-    return float(a) == float(b)
-
-
 def _cell_runs(runs: pd.DataFrame) -> dict[tuple, pd.DataFrame]:
     return {key: g.set_index("seed") for key, g in runs.groupby(list(CELL_KEYS), sort=False)}
 
@@ -90,7 +79,7 @@ def _changed_seeds(base: pd.DataFrame, cur: pd.DataFrame) -> int:
     seeds = set(base.index) ^ set(cur.index)
     metrics = [m for m in METRICS if m in base.columns and m in cur.columns]
     for seed in set(base.index) & set(cur.index):
-        if not all(_same(base.at[seed, m], cur.at[seed, m]) for m in metrics):
+        if any(metric_moved(base.at[seed, m], cur.at[seed, m]) for m in metrics):
             seeds.add(seed)
     return len(seeds)
 

@@ -62,10 +62,12 @@ def load_metrics(source) -> pd.DataFrame:
     return runs.set_index(KEYS)[columns].sort_index()
 
 
-def _moved(a, b, tolerance: float) -> bool:
+def metric_moved(a, b, tolerance: float = 0.0) -> bool:
+    """Whether a metric moved from ``a`` to ``b`` by more than ``tolerance`` (strings: any change; missing
+    values — None, NaN, pd.NA — equal to each other, different from any number). ``tolerance`` 0: bit level."""
     if isinstance(a, str) or isinstance(b, str):
         return a != b
-    a_nan, b_nan = a is None or math.isnan(a), b is None or math.isnan(b)
+    a_nan, b_nan = pd.isna(a), pd.isna(b)
     if a_nan or b_nan:
         return a_nan != b_nan
     return abs(a - b) > tolerance
@@ -111,7 +113,7 @@ def differences(a: pd.DataFrame, b: pd.DataFrame, tolerance: float | None = 0.0)
     for key in a.index.intersection(b.index):
         for col in common:
             x, y = a.at[key, col], b.at[key, col]
-            if _moved(x, y, tol[col]):
+            if metric_moved(x, y, tol[col]):
                 delta = (
                     "" if isinstance(x, str) or isinstance(y, str) or pd.isna(x) or pd.isna(y) else f" ({y - x:+.3g})"
                 )

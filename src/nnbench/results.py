@@ -413,11 +413,12 @@ def load(folder="results") -> Results:
     """
     import pandas as pd
 
-    from .tables import SUMMARY_COLUMNS, summarize
+    from .tables import RUN_COLUMNS, SUMMARY_COLUMNS, runs_frame, summarize
 
     folder = _folder(folder)
     paths = cell_file_paths(folder)
-    runs = read_results_runs(folder)
+    records = read_cells(paths, from_path=True)  # read and verified once: the runs and the curves
+    runs = runs_frame(paths, records)[RUN_COLUMNS] if paths else read_results_runs(folder)
     summary_path = folder / "tables" / "summary.csv"
     if summary_path.is_file():
         summary = read_table(
@@ -428,7 +429,7 @@ def load(folder="results") -> Results:
     else:
         summary = summarize(runs.assign(layers=pd.NA))[SUMMARY_COLUMNS]
     rows = []
-    for record in read_cells(paths, from_path=True):
+    for record in records:
         key = {k: record["cell"][k] for k in CELL_KEYS}
         for run in record["runs"]:
             every = run.get("curve_every") or 1

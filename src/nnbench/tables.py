@@ -141,10 +141,17 @@ def read_runs(
     values in range; against its path when ``from_path``, and against ``config``'s resolved spec and seeds
     when given); the same cell twice is refused. Accuracies and costs of diverged runs are NaN.
     """
-    from .results import ResultFileError, read_cells
+    from .results import read_cells
 
     paths = list(paths)
-    records = read_cells(paths, from_path=from_path)
+    return runs_frame(paths, read_cells(paths, from_path=from_path), config)
+
+
+def runs_frame(paths: Sequence, records: Sequence[Mapping], config: Mapping | None = None) -> pd.DataFrame:
+    """:func:`read_runs` of cell files already read and verified (``records``, from ``paths``, in order): each
+    must name its cell (and match ``config`` when given); one row per run."""
+    from .results import ResultFileError
+
     for path, record in zip(paths, records):
         if not isinstance(record.get("cell"), dict) or any(k not in record["cell"] for k in CELL_KEYS):
             raise ResultFileError(

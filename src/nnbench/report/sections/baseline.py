@@ -37,11 +37,12 @@ def baseline_section(
 ) -> dict:
     """The section's context from a :func:`nnbench.baseline.compare_cells` table: the counts, the verdict
     line, the cells that moved (most serious first) and every cell."""
+    counts = B.counts(table)
     return {
         "folder": str(Path(folder)),
-        "counts": B.counts(table),
+        "counts": counts,
         "verdict_line": B.verdict_line(table, fail_on),
-        "failed": B.fails(B.counts(table), fail_on),
+        "failed": B.fails(counts, fail_on),
         "moved": [_row(r) for r in B.moved(table).to_dict("records")],
         "all": [_row(r) for r in table.to_dict("records")],
         "alpha": alpha,
