@@ -209,10 +209,11 @@ def full(args, config):
         rec = run(dest, args.cores)
         shutil.rmtree(dest)
     rec["environment"] = environment()
-    out = HERE / "results" / "workflow_full.json"
+    rec["tuning"] = bool(config.get("tuning", {}).get("enabled", False))
+    out = Path(args.out) if args.out else HERE / "results" / "workflow_full.json"
     out.write_text(json.dumps(rec, indent=1))
     print(
-        f"default config, --cores {args.cores}: {rec['jobs']} jobs, wall {rec['wall_s']:.1f} s on "
+        f"default config{'' if rec['tuning'] else ' without tuning'}, --cores {args.cores}: {rec['jobs']} jobs, wall {rec['wall_s']:.1f} s on "
         f"{rec['cpus']} CPUs; jobs' CPU {rec['jobs_cpu']:.1f} s, Snakemake's CPU {rec['self_cpu']:.1f} s; "
         f"overhead {100 * rec['overhead_share']:.1f} % (Snakemake's own {100 * rec['snakemake_share']:.1f} %), "
         f"largest job RSS {rec['jobs_max_rss_mb']:.0f} MB"
@@ -234,12 +235,18 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="with --scaling: the two smallest subsets")
     parser.add_argument("--before", help="an earlier workflow_scaling.csv to draw faded in the plot")
     parser.add_argument("--cores", type=int, default=8, help="snakemake --cores (default 8, the README's)")
+    parser.add_argument(
+        "--no-tuning", action="store_true", help="with --full: the fair comparison switched off (tuning.enabled false)"
+    )
+    parser.add_argument("--out", help="with --full: the JSON record (default benchmarks/results/workflow_full.json)")
     args = parser.parse_args(argv)
     if args.plot_only:
         rows = read_rows(HERE / "results" / "workflow_scaling.csv")
         plot(rows, ROOT / "docs" / "workflow_scaling.png", read_rows(args.before) if args.before else None)
         return
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    if args.no_tuning:
+        config["tuning"]["enabled"] = False
     (full if args.full else scaling)(args, config)
 
 

@@ -59,6 +59,52 @@ def _problem(seed=0, sizes=(3, 6, 4, 1), m=8):
     return net, params, X, Y, coords
 
 
+@pytest.mark.parametrize(
+    "activation, reg, n_out",
+    [
+        ("relu", {}, 1),
+        ("tanh", {"l2": 0.5}, 3),
+        ("leaky_relu", {"keep_prob": (0.8, 0.7)}, 3),
+        ("relu", {"batchnorm": True}, 1),
+    ],
+)
+def test_stacked_check_equals_check_network_bit_for_bit(activation, reg, n_out, monkeypatch):
+    """The study evaluates every ±ε point as one run of a stacked forward pass (in chunks: forced small here);
+    the course's check_network perturbs one coordinate at a time. Same differences, same kinks."""
+    from nnbench.gradcheck import check_network
+
+    rng = np.random.default_rng(3)
+    net = Network((3, 6, 4, n_out), activation=activation, **reg)
+    params = net.init_params(He(), [rng])
+    m = 8
+    X = rng.standard_normal((1, 3, m))
+    Y = targets(rng.integers(0, max(n_out, 2), size=(1, m)), n_out)
+    masks = [rng.random(s) < k for s, k in net.dropout_shapes(1, m)] if net.has_dropout else None
+    coords = gradcheck.choose_coords(net.shapes(), 25, rng)
+    g, _ = gradcheck.backprop(net, params, X, Y, masks, coords)
+    monkeypatch.setattr(gradcheck.SubsetCost, "BUDGET", 7 * 500)  # chunks of a few runs
+    work = {k: np.array(v) for k, v in params.items()}
+    train = masks is not None or net.batchnorm
+
+    def cost(sub):  # one point at a time, as the course does
+        offset = 0
+        for key, idx in coords.items():
+            work[key].reshape(-1)[idx] = sub["theta"][offset : offset + len(idx)]
+            offset += len(idx)
+        Z, cache = net.forward(work, X, train=train, masks=masks)
+        return float((net.loss_sum(Z, Y) / m + net.l2_penalty(work, m))[0])
+
+    theta = np.concatenate([params[k].reshape(-1)[idx] for k, idx in coords.items()])
+    for eps in (1e-7, 1e-3):
+        difference, kinks, approx = gradcheck.check(net, params, X, Y, masks, coords, eps, g)
+        assert difference == check_network(
+            net, {"theta": theta}, X, Y, masks=masks, eps=eps, grads={"theta": g}, cost=cost
+        )
+        assert approx.shape == kinks.shape == theta.shape
+        if activation == "tanh":
+            assert not kinks.any()  # no kink to cross
+
+
 def test_diagnosis_unexplained_for_a_wrong_backward(monkeypatch):
     net, params, X, Y, coords = _problem()
     original = Network.backward

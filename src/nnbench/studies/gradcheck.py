@@ -2,8 +2,9 @@
 
 For each (data set, initialization, regularizer) of the grid, the network of the cell is built as
 ``nnbench.trainer.run`` builds it for the study's seed (same split, same initial weights from the run's
-``init`` stream, dropout masks from the run's ``dropout`` stream) and checked with
-:func:`nnbench.gradcheck.check_network`:
+``init`` stream, dropout masks from the run's ``dropout`` stream) and checked as
+:func:`nnbench.gradcheck.check_network` checks it (the same numbers, bit for bit; every ±ε point evaluated
+as one run of a stacked forward pass, :class:`SubsetCost`, rather than one forward pass each):
 
 * ``stage = init``: at the initial weights, one row per data set × init × reg (the optimizer draws no
   random numbers, so this point is the same for every optimizer of the grid);
@@ -51,7 +52,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from ..gradcheck import check_network, relative_difference
+from ..gradcheck import relative_difference
 from ..progress import progress
 
 COLUMNS = [
@@ -97,50 +98,64 @@ def choose_coords(shapes: dict, max_coords: int, rng: np.random.Generator) -> di
 class SubsetCost:
     """The network's cost as a function of the checked coordinates alone (all others held fixed).
 
-    ``check_network`` perturbs the entries of ``{"theta": vector}`` one at a time, +ε then −ε; each call
-    writes the vector into a private copy of the parameters, evaluates the cost as ``Network.cost`` does,
-    and records the cost and whether any hidden ReLU pre-activation changed sign from the unperturbed point.
+    :meth:`two_sided` evaluates, for every checked coordinate i, the cost at θ + ε·e_i and at θ − ε·e_i, as
+    ``nnbench.gradcheck.numerical_gradient`` does one call at a time, but all of them in a few forward passes:
+    each perturbed parameter set is one run on the network's leading (run) axis, and a run's numbers do not
+    depend on the runs beside it (``tests/test_gradcheck_study.py`` checks the result against
+    ``check_network``'s, bit for bit). Alongside, per evaluation, whether any hidden ReLU pre-activation
+    changed sign from the unperturbed point.
     """
+
+    BUDGET = 1 << 22  # float64 numbers held per chunk of perturbed runs (32 MB): parameters and activations
 
     def __init__(self, net, params, coords, X, Y, masks):
         self.net, self.coords, self.X, self.Y, self.masks = net, coords, X, Y, masks
         self.train = masks is not None or net.batchnorm
         self.params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
         self.kinked = net.activation in ("relu", "leaky_relu")
-        self.costs: list[float] = []
-        self.flips: list[bool] = []
-        self.base = self._signs() if self.kinked else None
+        self.base = self._pre_activations(self.params) if self.kinked else None
 
-    def _signs(self):
-        _, cache = self.net.forward(self.params, self.X, train=self.train, masks=self.masks)
+    def _pre_activations(self, params):
+        _, cache = self.net.forward(params, self.X, train=self.train, masks=self.masks)
         return [c[1] > 0 for c in cache[:-1]]
 
     def vector(self) -> np.ndarray:
         return np.concatenate([self.params[k].reshape(-1)[idx] for k, idx in self.coords.items()])
 
-    def __call__(self, sub: dict) -> float:
-        theta, offset = sub["theta"], 0
-        for key, idx in self.coords.items():
-            self.params[key].reshape(-1)[idx] = theta[offset : offset + len(idx)]
-            offset += len(idx)
-        Z, cache = self.net.forward(self.params, self.X, train=self.train, masks=self.masks)
-        if self.kinked:
-            self.flips.append(any(np.not_equal(c[1] > 0, b).any() for c, b in zip(cache[:-1], self.base)))
-        m = self.X.shape[-1]
-        cost = float((self.net.loss_sum(Z, self.Y) / m + self.net.l2_penalty(self.params, m))[0])
-        self.costs.append(cost)
-        return cost
+    def evaluate(self, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(cost, kink flag) at each row of ``thetas`` (shape (N, checked)): the checked coordinates set to
+        the row, every other parameter as given; the cost as ``Network.cost`` computes it, with n = m."""
+        per_run = sum(p.size for p in self.params.values()) + 4 * self.X.shape[-1] * sum(self.net.sizes)
+        chunk = max(1, self.BUDGET // per_run)
+        costs, flips = [], []
+        for start in range(0, len(thetas), chunk):
+            rows = thetas[start : start + chunk]
+            params = {k: np.repeat(p, len(rows), axis=0) for k, p in self.params.items()}
+            offset = 0
+            for key, idx in self.coords.items():
+                params[key].reshape(len(rows), -1)[:, idx] = rows[:, offset : offset + len(idx)]
+                offset += len(idx)
+            Z, cache = self.net.forward(params, self.X, train=self.train, masks=self.masks)
+            m = self.X.shape[-1]
+            costs.append(self.net.loss_sum(Z, self.Y) / m + self.net.l2_penalty(params, m))
+            flip = np.zeros(len(rows), dtype=bool)
+            if self.kinked:
+                for c, b in zip(cache[:-1], self.base):
+                    flip |= np.not_equal(c[1] > 0, b).any(axis=(-2, -1))
+            flips.append(flip)
+        return np.concatenate(costs), np.concatenate(flips)
 
-    def kinks(self) -> np.ndarray:
-        """Per checked coordinate: did its +ε or −ε step cross a kink?"""
-        if not self.kinked:
-            return np.zeros(len(self.costs) // 2, dtype=bool)
-        return np.array(self.flips, dtype=bool).reshape(-1, 2).any(axis=1)
-
-    def approx(self, eps) -> np.ndarray:
-        """The two-sided differences, computed as ``nnbench.gradcheck.numerical_gradient`` computes them."""
-        c = np.array(self.costs).reshape(-1, 2)
-        return (c[:, 0] - c[:, 1]) / (2 * eps)
+    def two_sided(self, eps) -> tuple[np.ndarray, np.ndarray]:
+        """(two-sided differences, kinks): per checked coordinate, (J(θ + ε e_i) − J(θ − ε e_i)) / (2ε), and
+        whether its +ε or −ε step crossed a kink."""
+        theta = self.vector()
+        k = np.arange(theta.size)
+        thetas = np.repeat(theta[None, :], 2 * theta.size, axis=0)
+        thetas[2 * k, k] = theta + eps  # rows in numerical_gradient's order: +ε, then −ε, per coordinate
+        thetas[2 * k + 1, k] = theta - eps
+        costs, flips = self.evaluate(thetas)
+        plus, minus = costs[0::2], costs[1::2]
+        return (plus - minus) / (2 * eps), flips.reshape(-1, 2).any(axis=1)
 
 
 def backprop(net, params, X, Y, masks, coords):
@@ -154,10 +169,10 @@ def backprop(net, params, X, Y, masks, coords):
 
 
 def check(net, params, X, Y, masks, coords, eps, g):
-    """``check_network`` on the checked coordinates: (difference, kink mask, two-sided differences)."""
-    cost = SubsetCost(net, params, coords, X, Y, masks)
-    difference = check_network(net, {"theta": cost.vector()}, X, Y, masks=masks, eps=eps, grads={"theta": g}, cost=cost)
-    return difference, cost.kinks(), cost.approx(eps)
+    """``check_network``'s difference on the checked coordinates: (difference, kink mask, two-sided
+    differences)."""
+    approx, kinks = SubsetCost(net, params, coords, X, Y, masks).two_sided(eps)
+    return relative_difference(g, approx), kinks, approx
 
 
 def sweep(net, params, X, Y, masks, coords, eps: float, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
