@@ -149,17 +149,22 @@ def _spec(s: dict, lr: float, r: float, epochs: int, seed: int):
     )
 
 
-def train(s: dict, lr: float, r: float, epochs: int, seeds: list[int]) -> list[dict]:
-    """One candidate trained for each seed (together): [{status, val_acc, test_acc, seconds}, ...]."""
+def train(s: dict, candidates: list[tuple[float, float]], epochs: int, seeds: list[int]) -> list[list[dict]]:
+    """Every candidate (lr, r) trained for every seed, all of them together on the run axis (``trainer.run``'s
+    ``variants``: each run the numbers it has when trained alone): ``rows[c][j]`` = {status, val_acc,
+    test_acc, seconds} of candidate c on ``seeds[j]``, ``seconds`` the training time per run."""
     from ..trainer import run
 
+    specs = [_spec(s, lr, r, epochs, seeds[0]) for lr, r in candidates]
+    runs = [(spec, seed) for spec in specs for seed in seeds]
     start = time.perf_counter()
-    results = run(_spec(s, lr, r, epochs, seeds[0]), seeds)
-    seconds = (time.perf_counter() - start) / len(seeds)
-    return [
+    results = run(specs[0], [seed for _, seed in runs], variants=[spec for spec, _ in runs])
+    seconds = (time.perf_counter() - start) / len(runs)
+    rows = [
         {"status": res["status"], "val_acc": res["val_accuracy"], "test_acc": res["test_accuracy"], "seconds": seconds}
         for res in results
     ]
+    return [rows[c * len(seeds) : (c + 1) * len(seeds)] for c in range(len(candidates))]
 
 
 def _val(x) -> float:
@@ -193,8 +198,7 @@ def halving(s: dict, k: int, seed: int, eta: int = 3) -> list[dict]:
     trials = []
     for level, epochs in enumerate(rounds):
         scored = []
-        for i in alive:
-            res = train(s, lr[i], r[i], epochs, [seed])[0]
+        for i, (res,) in zip(alive, train(s, [(lr[i], r[i]) for i in alive], epochs, [seed])):
             trials.append({"trial": i, "lr": lr[i], "r": r[i], "epochs": epochs, "round": level, **res})
             scored.append((_val(res["val_acc"]), -i, i))
         if level < len(rounds) - 1:
@@ -217,8 +221,9 @@ def run_study(settings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]
                 points = grid_points(k, s)
                 if points is None:
                     continue
-                for t, (lr, r) in enumerate(zip(*points)):
-                    for seed, res in zip(seeds, train(s, lr, r, s["epochs"], seeds)):
+                candidates = list(zip(*points))
+                for t, ((lr, r), rows) in enumerate(zip(candidates, train(s, candidates, s["epochs"], seeds))):
+                    for seed, res in zip(seeds, rows):
                         trials.append(
                             {
                                 "method": method,
@@ -241,8 +246,8 @@ def run_study(settings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]
             for seed in seeds:
                 u = unit_points(method, k_max, seed)
                 lrs, rs = (to_linear_scale if method == "random_linear" else to_search_scale)(u, s)
-                for t, (lr, r) in enumerate(zip(lrs, rs)):
-                    res = train(s, lr, r, s["epochs"], [seed])[0]
+                candidates = list(zip(lrs, rs))
+                for t, ((lr, r), (res,)) in enumerate(zip(candidates, train(s, candidates, s["epochs"], [seed]))):
                     # nested: one trial serves every budget ≥ t + 1; "budget" = the smallest such
                     trials.append(
                         {
