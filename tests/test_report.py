@@ -257,6 +257,8 @@ def test_jobs_give_byte_identical_output(
                     str(out / "tables"),
                     "--jobs",
                     str(jobs),
+                    "--usage",
+                    str(tmp_path / f"usage{jobs}.tsv"),
                 ]
             )
             == 0
@@ -270,6 +272,12 @@ def test_jobs_give_byte_identical_output(
     assert files[1]["report.html"] == files[2]["report.html"]
     for name in files[1]:
         assert files[1][name] == files[2][name], name
+    # the job's own benchmark file: the largest single process's peak, not a sum over the workers
+    usage = pd.read_csv(tmp_path / "usage2.tsv", sep="\t")
+    assert list(usage.columns) == ["s", "h:m:s", "max_rss", "cpu_time", "max_rss_main", "max_rss_workers"]
+    row = usage.iloc[0]
+    assert row["max_rss"] == max(row["max_rss_main"], row["max_rss_workers"])
+    assert row["max_rss_workers"] > 0 and row["max_rss_main"] > 50 and row["cpu_time"] > 0 and row["s"] > 0
 
 
 def test_figures_do_not_depend_on_the_global_rng(built, report_grid):

@@ -102,21 +102,30 @@ def cmd_train(args) -> int:
     return 0
 
 
-def write_usage(path, started: float) -> None:
+def write_usage(path, started: float, children: bool = False) -> None:
     """This process's own resource use so far as a Snakemake benchmark file (tab-separated, one row; the
     columns ``nnbench.tables.read_benchmarks`` and the report read): ``s`` wall seconds since ``started``,
     ``cpu_time`` user + system CPU seconds and ``max_rss`` peak resident memory in MB, all from the kernel's
     exact counters (``getrusage``), where Snakemake's ``benchmark:`` samples them with psutil in a thread of
-    its own, at a cost to every job. Python's start-up before ``started`` (~0.1 s) is not counted."""
+    its own, at a cost to every job. Python's start-up before ``started`` (~0.1 s) is not counted.
+
+    ``children``: also the worker processes this one started and waited for (the report's figure workers):
+    ``cpu_time`` adds theirs, ``max_rss`` is the largest single process's peak (the kernel's, per process:
+    not a sum, which would count the pages a forked worker shares with its parent twice), and two more
+    columns give ``max_rss_main`` (this process) and ``max_rss_workers`` (the largest worker)."""
     from .io import write_atomic
 
     me = resource.getrusage(resource.RUSAGE_SELF)
     wall = time.perf_counter() - started
     hms = time.strftime("%H:%M:%S", time.gmtime(wall))
-    write_atomic(
-        path,
-        f"s\th:m:s\tmax_rss\tcpu_time\n{wall:.4f}\t{hms}\t{me.ru_maxrss / 1024:.2f}\t{me.ru_utime + me.ru_stime:.2f}\n",
-    )
+    cpu, rss = me.ru_utime + me.ru_stime, me.ru_maxrss / 1024
+    head, extra = "", ""
+    if children:
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu += kids.ru_utime + kids.ru_stime
+        head, extra = "\tmax_rss_main\tmax_rss_workers", f"\t{rss:.2f}\t{kids.ru_maxrss / 1024:.2f}"
+        rss = max(rss, kids.ru_maxrss / 1024)
+    write_atomic(path, f"s\th:m:s\tmax_rss\tcpu_time{head}\n{wall:.4f}\t{hms}\t{rss:.2f}\t{cpu:.2f}{extra}\n")
 
 
 def cmd_points(args) -> int:

@@ -72,10 +72,12 @@ rule report:
             category="Tables",
             labels={"table": "{name}"},
         ),
+        # the job's wall and CPU seconds (its figure workers' included) and the largest process's peak memory,
+        # written by the job itself: Snakemake's `benchmark:` sums psutil's memory over the forked workers,
+        # counting the pages they share with the main process once per worker
+        usage="benchmarks/report.tsv",
     log:
         "logs/report.log",
-    benchmark:
-        "benchmarks/report.tsv"
     conda:
         CONDA_ENV
     threads: 2
@@ -93,4 +95,4 @@ rule report:
         "--benchmarks {input.benchmarks:q} --config-json {params.config:q} "
         "--out {output.html:q} --figures-dir {params.figures:q} --tables-out {output.tables:q} "
         "--studies {params.studies:q} --studies-benchmarks {params.studies_benchmarks:q} "
-        "{params.baseline} --jobs {threads} > {log:q} 2>&1"
+        "{params.baseline} --jobs {threads} --usage {output.usage:q} > {log:q} 2>&1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -59,10 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="render the figures in N forked worker processes, longest first (default: 1, in this "
         "process); the output is byte-identical whatever N",
     )
+    p.add_argument(
+        "--usage",
+        help="when done, write the job's wall and CPU seconds (with its figure workers') and the largest "
+        "process's peak memory here, as a Snakemake benchmark file (TSV)",
+    )
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    started = time.perf_counter()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not 0 < args.alpha < 1:
@@ -111,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.tables_out:
         write_tables(extras, Path(args.tables_out), inputs)
     print(f"wrote {out} ({len(html.encode('utf-8')) / 1e6:.2f} MB, {len(extras['figures'])} figures)")
+    if args.usage:
+        from ..cli import write_usage
+
+        write_usage(args.usage, started, children=True)
     return 0
 
 
