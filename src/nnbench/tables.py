@@ -36,7 +36,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .io import write_atomic, write_csv
 
@@ -204,6 +203,8 @@ def t_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple
     if n == 1:
         return mean, math.nan, math.nan, math.nan
     std = float(x.std(ddof=1))
+    from scipy import stats  # here, not at the top: the Snakefile imports this module's importers (0.5 s)
+
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * std / math.sqrt(n)
     return mean, std, mean - half, mean + half
 

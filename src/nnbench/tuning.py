@@ -178,15 +178,17 @@ def problems(s: Mapping) -> list[tuple[str, str, str]]:
 
 
 def check_config(config: Mapping) -> None:
-    """The tuning section checked, and every trial spec of every cell built (a hyper-parameter the optimizer
-    does not take is refused naming it), before any job runs."""
+    """The tuning section checked, and each optimizer's trial spec built at both ends of its search space (a
+    hyper-parameter the optimizer does not take, or a range reaching a value it refuses, is refused naming
+    it), before any job runs. The corners rather than the sequence's points: the Snakefile calls this at
+    every start of Snakemake (on a cluster, once per job), and drawing them imports scipy.stats (0.6 s)."""
     if not enabled(config):
         return
     s = settings_of(config)
-    u = unit_points(s["method"], s["budgets"][-1] - 1, dims(s), s["qmc_seed"])
+    corners = np.array([np.zeros(dims(s)), np.ones(dims(s))])
     for opt in s["optimizers"]:
         for d, i, r in problems(s)[:1]:
-            for row in u[:2]:
+            for row in corners:
                 try:
                     trial_spec(config, s, (d, i, r), opt, to_space(row, s["space"].get(opt, {}))).build_optimizer()
                 except (SpecError, TypeError, ValueError) as err:

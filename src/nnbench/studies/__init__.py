@@ -33,8 +33,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where it is used: the Snakefile imports this registry (0.3 s)
+    import pandas as pd
 
 from ..io import read_mapping, write_atomic, write_csv
 

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import itertools
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where it is used: the Snakefile imports this registry (0.3 s)
+    import pandas as pd
 
 from ..progress import progress
 
@@ -109,6 +112,8 @@ def _profile_summary(g: np.ndarray) -> dict:
 
 def run_study(settings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(runs table, layers table) of the study (see the module docstring)."""
+    import pandas as pd
+
     from ..config import seed_list
     from ..trainer import run
 

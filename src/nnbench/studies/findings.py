@@ -9,11 +9,12 @@ produce are left out of the sentences.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from ..tables import t_interval
+if TYPE_CHECKING:  # pandas is imported where it is used: the Snakefile imports this registry (0.3 s)
+    import pandas as pd
 
 
 def _pct(x, digits: int = 1) -> str:
@@ -30,6 +31,10 @@ def _sci(x) -> str:
 
 def mean_ci(values) -> tuple[float, float, float]:
     """(mean, low, high) with the 95 % Student-t interval over seeds (NaN bounds with one value)."""
+    import pandas as pd
+
+    from ..tables import t_interval
+
     mean, _, low, high = t_interval(pd.Series(values, dtype=float).dropna())
     return mean, low, high
 
@@ -39,6 +44,8 @@ def mean_ci(values) -> tuple[float, float, float]:
 
 
 def gradcheck(table: pd.DataFrame, fail_on=("unexplained",)) -> dict:
+    import pandas as pd
+
     t = table.copy()
     t["cause"] = t["cause"].astype(object).where(t["cause"].notna(), "").astype(str)
     threshold = float(t["threshold"].iloc[0]) if len(t) else 1e-7
@@ -145,6 +152,8 @@ def gradcheck(table: pd.DataFrame, fail_on=("unexplained",)) -> dict:
 
 
 def depth(runs: pd.DataFrame, layers: pd.DataFrame) -> dict:
+    import pandas as pd
+
     g = runs.groupby(["init", "activation", "depth"])
     per = pd.DataFrame(
         {
@@ -230,6 +239,8 @@ METHOD_LABELS = {
 
 
 def search(result: pd.DataFrame, trials: pd.DataFrame | None = None) -> dict:
+    import pandas as pd
+
     rows = []
     for (method, budget), g in result.groupby(["method", "budget"], sort=False):
         v, t, gap = mean_ci(g["best_val"]), mean_ci(g["test_at_best"]), mean_ci(g["gap_to_best"])
@@ -389,6 +400,8 @@ def schedules(table: pd.DataFrame) -> dict:
 
 
 def benchmark_seconds(path) -> float | None:
+    import pandas as pd
+
     try:
         frame = pd.read_csv(path, sep="\t")
         return float(frame["s"].iloc[0])

@@ -48,9 +48,12 @@ from __future__ import annotations
 
 import itertools
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where it is used: the Snakefile imports this registry (0.3 s)
+    import pandas as pd
 
 from ..gradcheck import relative_difference
 from ..progress import progress
@@ -259,6 +262,8 @@ def settings_of(settings: dict | None) -> dict:
 
 def run_study(config: dict, settings: dict | None = None) -> pd.DataFrame:
     """Every check of the grid in ``config`` (its axes and definitions), one row each (``COLUMNS``)."""
+    import pandas as pd
+
     from .. import data
     from ..config import cell_spec
     from ..losses import targets

@@ -19,8 +19,10 @@ of the joint training) of a run stopped there.
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where it is used: the Snakefile imports this registry (0.3 s)
+    import pandas as pd
 
 from ..progress import progress
 
@@ -103,6 +105,8 @@ def spec_for(s: dict, opt: str, schedule: str, batch_size, epochs: int):
 
 def run_study(settings: dict | None = None) -> pd.DataFrame:
     """One row per configuration × seed × checkpoint (``COLUMNS``)."""
+    import pandas as pd
+
     from .. import data
     from ..config import seed_list
     from ..streams import Streams

@@ -35,9 +35,12 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where it is used: the Snakefile imports this registry (0.3 s)
+    import pandas as pd
 
 from ..progress import progress
 
@@ -209,6 +212,8 @@ def halving(s: dict, k: int, seed: int, eta: int = 3) -> list[dict]:
 
 def run_study(settings: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(result table, trials table); see the module docstring."""
+    import pandas as pd
+
     from ..config import seed_list
 
     s = settings_of(settings)
@@ -276,6 +281,8 @@ def members(tt: pd.DataFrame, method: str, seed: int, k: int) -> pd.DataFrame:
 def results_table(tt: pd.DataFrame, s: dict, seeds, budgets) -> pd.DataFrame:
     """Best-of-budget per method, budget and seed (see the module docstring). A diverged trial is never the
     best; successive halving picks among its last round's candidates."""
+    import pandas as pd
+
     rows = []
     seed_best = {seed: tt.loc[tt["seed"] == seed, "val_acc"].max() for seed in seeds}
     for method in s["methods"]:
