@@ -109,17 +109,20 @@ def run(dest: Path, cores: int, *extra: str) -> dict:
 
 def per_rule(bench_dir: Path) -> dict:
     """From Snakemake's benchmark files: per rule, its jobs, their wall and CPU seconds (psutil's samples,
-    so approximate for short jobs) and the largest peak memory (max_rss, MB)."""
+    so approximate for short jobs) and the largest peak memory (max_rss, MB); the training jobs and the
+    report write theirs themselves (getrusage: exact; the report's max_rss is its largest process's, with
+    max_rss_main and max_rss_workers beside it)."""
     from nnbench.tables import read_benchmarks
 
     frame = read_benchmarks(bench_dir)
     if frame.empty:
         return {}
+    extra = {c: (c, "max") for c in ("max_rss_main", "max_rss_workers") if c in frame}  # the report's own file
     stats = frame.groupby("rule").agg(
-        jobs=("s", "size"), wall_s=("s", "sum"), cpu_s=("cpu_time", "sum"), max_rss_mb=("max_rss", "max")
+        jobs=("s", "size"), wall_s=("s", "sum"), cpu_s=("cpu_time", "sum"), max_rss_mb=("max_rss", "max"), **extra
     )
     return {
-        rule: {k: (int(v) if k == "jobs" else round(float(v), 1)) for k, v in row.items()}
+        rule: {k: (int(v) if k == "jobs" else round(float(v), 1)) for k, v in row.items() if v == v}
         for rule, row in stats.iterrows()
     }
 
