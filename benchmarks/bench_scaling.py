@@ -22,10 +22,13 @@ with steps = ⌈m / 64⌉ mini-batches, L layers, N = Σ units of the hidden and
 unit and example (element-wise work), d: per weight and example (the matrix products, 3 per weight), e:
 per weight and step (the Adam update).
 
-  python benchmarks/bench_scaling.py            # default: 5 repeats, about a minute
+  python benchmarks/bench_scaling.py            # default: 5 repeats, both engines, a few minutes
   python benchmarks/bench_scaling.py --quick    # smoke run
+  python benchmarks/bench_scaling.py --engines numpy   # the NumPy engine alone
 
-Writes ``benchmarks/results/scaling.csv``, ``benchmarks/results/scaling_model.json`` and ``docs/scaling.png``.
+Every point is measured on each engine of ``--engines`` (numba when installed: ``pip install -e '.[fast]'``),
+each with its own cost model; ``scaling_model.json`` holds NumPy's at the top (``predict_tuning.py`` reads it)
+and every engine's under ``engines``. Writes ``benchmarks/results/scaling.csv``, ``benchmarks/results/scaling_model.json`` and ``docs/scaling.png``.
 
 ``--stacking`` measures instead what stacking seeds costs per run (issue 15): the networks of
 :data:`STACKING` (tiny [2, 10, 5, 1] × 300, medium [64, 100, 50, 10] × 1,797, wide [784, 256, 128, 10] ×
@@ -42,6 +45,7 @@ run-by-run step too (then only "stacked"), to measure a commit before it.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -102,7 +106,7 @@ def data(m_max: int, features: int):
 
 
 class Point:
-    def __init__(self, factor, value, cfg, X, y, epochs):
+    def __init__(self, factor, value, cfg, X, y, epochs, engine="numpy"):
         from nnbench.initializers import He
         from nnbench.losses import targets
         from nnbench.network import Network
@@ -111,7 +115,7 @@ class Point:
         from nnbench.streams import Streams
         from nnbench.trainer import fit
 
-        self.factor, self.value, self.cfg, self.epochs = factor, value, cfg, epochs
+        self.factor, self.value, self.cfg, self.epochs, self.engine = factor, value, cfg, epochs, engine
         R, m = cfg["runs"], cfg["m"]
         self.net = Network(sizes(cfg), activation="relu")
         self.X = np.ascontiguousarray(np.broadcast_to(X[:, :m], (R, X.shape[0], m)))
@@ -125,7 +129,12 @@ class Point:
         streams = self.Streams(range(self.cfg["runs"]))
         args = (self.net, params, self.X, self.Y)
         kw = dict(
-            optimizer=self.Adam(), schedule=self.Constant(LR), epochs=self.epochs, streams=streams, batch_size=BATCH
+            optimizer=self.Adam(),
+            schedule=self.Constant(LR),
+            epochs=self.epochs,
+            streams=streams,
+            batch_size=BATCH,
+            engine=self.engine,
         )
         out = {}
         t = timed(lambda: out.setdefault("o", self.fit(*args, **kw)))
@@ -215,7 +224,7 @@ def validate(coef, repeats: int):
     return out
 
 
-def plot(rows, model_pred, path: Path, title: str):
+def plot(rows, model_pred, path: Path, title: str, engines=("numpy",)):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -227,14 +236,18 @@ def plot(rows, model_pred, path: Path, title: str):
     fig, axes = plt.subplots(2, 2, figsize=(11, 8))
     axes = axes.ravel()
     for ax, factor in zip(axes, SWEEPS):
-        sub = [r for r in rows if r["factor"] == factor]
-        x = np.array([r["value"] for r in sub], float)
-        y = np.array([r["ms_per_run"] for r in sub])
-        lo = np.array([r["ms_per_run_q25"] for r in sub])
-        hi = np.array([r["ms_per_run_q75"] for r in sub])
-        pred = np.array([model_pred[(factor, r["value"])] for r in sub]) * 1e3
-        ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt="o-", color="C0", capsize=3, label="measured (median, IQR)")
-        ax.plot(x, pred, "--", color="C3", label="cost model")
+        slopes = []
+        for k, engine in enumerate(engines):
+            sub = [r for r in rows if r["factor"] == factor and r.get("engine", "numpy") == engine]
+            x = np.array([r["value"] for r in sub], float)
+            y = np.array([r["ms_per_run"] for r in sub])
+            lo = np.array([r["ms_per_run_q25"] for r in sub])
+            hi = np.array([r["ms_per_run_q75"] for r in sub])
+            pred = np.array([model_pred[(engine, factor, r["value"])] for r in sub]) * 1e3
+            color = f"C{2 * k}"
+            ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt="o-", color=color, capsize=3, label=f"{engine}: measured")
+            ax.plot(x, pred, "--", color=color, alpha=0.6, label=f"{engine}: cost model")
+            slopes.append(f"{engine} {np.polyfit(np.log(x[-3:]), np.log(y[-3:]), 1)[0]:.2f}")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xticks(x)
@@ -244,8 +257,7 @@ def plot(rows, model_pred, path: Path, title: str):
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(LABELS[factor])
         ax.set_ylabel("ms per run (fit time / R)")
-        slope = np.polyfit(np.log(x[-3:]), np.log(y[-3:]), 1)[0]
-        ax.set_title(f"vs {LABELS[factor]} (last-3 slope {slope:.2f})", fontsize=10)
+        ax.set_title(f"vs {LABELS[factor]} (last-3 slope: {', '.join(slopes)})", fontsize=10)
         base = BASE[factor]
         ax.axvline(base, color="0.6", lw=0.8, ls=":")
     axes[0].legend(fontsize=8, loc="upper left")
@@ -375,11 +387,20 @@ def main(argv=None):
     parser.add_argument("--plot", default=str(HERE.parent / "docs" / "scaling.png"))
     parser.add_argument("--stacking", action="store_true", help="per-run cost of R = 1, 5, 10 runs together")
     parser.add_argument("--cases", help="with --stacking: comma-separated cases of STACKING (default: all)")
+    parser.add_argument(
+        "--engines", default="numpy,numba", help="comma-separated engines (default: numpy,numba; numba if installed)"
+    )
     args = parser.parse_args(argv)
     if args.stacking:
         return stacking(args)
     repeats = args.repeats or (2 if args.quick else 5)
     epochs = args.epochs or (3 if args.quick else 20)
+    engines = [e for e in args.engines.split(",") if e]
+    if "numba" in engines and importlib.util.find_spec("numba") is None:
+        print("numba is not installed (pip install -e '.[fast]'): measuring without it")
+        engines.remove("numba")
+    if "numpy" not in engines:
+        raise SystemExit("--engines must include numpy (the default engine, whose model predict_tuning.py reads)")
 
     limiter = pin_one_thread()  # noqa: F841
     env = environment()
@@ -388,8 +409,8 @@ def main(argv=None):
     print(f"- base point {BASE}, mini-batch {BATCH}, Adam lr {LR}, {epochs} epochs, {repeats} repeats\n")
 
     X, y = data(max(SWEEPS["m"]), BASE["features"])
-    pts = [Point(f, v, cfg, X, y, epochs) for f, v, cfg in points()]
-    for p in pts:  # warm-up
+    pts = [Point(f, v, cfg, X, y, epochs, engine) for engine in engines for f, v, cfg in points()]
+    for p in pts:  # warm-up (and numba's compilation, or its cache's loading)
         p.run()
         p.times.clear()
     freeze_heap()
@@ -400,62 +421,69 @@ def main(argv=None):
             p.run()
     elapsed = time.perf_counter() - start
 
-    coef, pred, rel = fit_model(pts)
-    model_pred = {}
-    rows = []
-    for p, pr in zip(pts, pred):
-        R = p.cfg["runs"]
-        t = np.array(p.times)
-        steps = p.epochs * math.ceil(p.cfg["m"] / BATCH)
-        model_pred[(p.factor, p.value)] = pr * p.epochs / R
-        rows.append(
-            {
-                "factor": p.factor,
-                "value": p.value,
-                **{k: p.cfg[k] for k in ("m", "features", "width", "depth", "runs")},
-                "sizes": "-".join(map(str, sizes(p.cfg))),
-                "epochs": p.epochs,
-                "batch_size": BATCH,
-                "steps": steps,
-                "repeats": len(t),
-                "ms_per_run": float(np.median(t)) / R * 1e3,
-                "ms_per_run_q25": float(np.percentile(t, 25)) / R * 1e3,
-                "ms_per_run_q75": float(np.percentile(t, 75)) / R * 1e3,
-                "us_per_run_step": float(np.median(t)) / R / steps * 1e6,
-                "model_ms_per_run": pr * p.epochs / R * 1e3,
-                "model_rel_error": float(pr / (np.median(t) / p.epochs) - 1),
-                "diverged": p.diverged,
-            }
-        )
+    model_pred, rows, models = {}, [], {}
+    for engine in engines:
+        mine = [p for p in pts if p.engine == engine]
+        coef, pred, rel = fit_model(mine)
+        models[engine] = (coef, rel)
+        for p, pr in zip(mine, pred):
+            R = p.cfg["runs"]
+            t = np.array(p.times)
+            steps = p.epochs * math.ceil(p.cfg["m"] / BATCH)
+            model_pred[(engine, p.factor, p.value)] = pr * p.epochs / R
+            rows.append(
+                {
+                    "engine": engine,
+                    "factor": p.factor,
+                    "value": p.value,
+                    **{k: p.cfg[k] for k in ("m", "features", "width", "depth", "runs")},
+                    "sizes": "-".join(map(str, sizes(p.cfg))),
+                    "epochs": p.epochs,
+                    "batch_size": BATCH,
+                    "steps": steps,
+                    "repeats": len(t),
+                    "ms_per_run": float(np.median(t)) / R * 1e3,
+                    "ms_per_run_q25": float(np.percentile(t, 25)) / R * 1e3,
+                    "ms_per_run_q75": float(np.percentile(t, 75)) / R * 1e3,
+                    "us_per_run_step": float(np.median(t)) / R / steps * 1e6,
+                    "model_ms_per_run": pr * p.epochs / R * 1e3,
+                    "model_rel_error": float(pr / (np.median(t) / p.epochs) - 1),
+                    "diverged": p.diverged,
+                }
+            )
 
-    print("| factor | value | network | R | ms per run | IQR | µs per run-step | model ms | model error |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    print("| engine | factor | value | network | R | ms per run | IQR | µs per run-step | model ms | model error |")
+    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
-            f"| {r['factor']} | {r['value']} | {r['sizes']} | {r['runs']} | {r['ms_per_run']:.2f} | "
+            f"| {r['engine']} | {r['factor']} | {r['value']} | {r['sizes']} | {r['runs']} | {r['ms_per_run']:.2f} | "
             f"{r['ms_per_run_q25']:.2f}–{r['ms_per_run_q75']:.2f} | {r['us_per_run_step']:.1f} | "
             f"{r['model_ms_per_run']:.2f} | {r['model_rel_error']:+.0%} |"
         )
-    print("\nCost model, seconds per epoch ≈ steps·(a + b·L + e·R·P) + m·R·(c·N + d·P):\n")
-    print("| term | coefficient |")
-    print("|---|---:|")
-    for name, c in zip(MODEL_TERMS, coef):
-        print(f"| {name} | {c * 1e9:.3g} ns |")
-    print(
-        f"\nmodel error over the {len(rows)} points: median |error| {np.median(np.abs(rel)):.0%}, "
-        f"max |error| {np.max(np.abs(rel)):.0%}"
-    )
-    d = coef[4]
-    if d > 0:
-        print(f"(d = {d * 1e9:.3g} ns per weight·example ≈ {3 * 2 / d / 1e9:.1f} GFLOP/s in the matrix products)")
+    for engine, (coef, rel) in models.items():
+        print(f"\nCost model of the {engine} engine, seconds per epoch ≈ steps·(a + b·L + e·R·P) + m·R·(c·N + d·P):\n")
+        print("| term | coefficient |")
+        print("|---|---:|")
+        for name, c in zip(MODEL_TERMS, coef):
+            print(f"| {name} | {c * 1e9:.3g} ns |")
+        print(
+            f"\nmodel error over the {len(rel)} points: median |error| {np.median(np.abs(rel)):.0%}, "
+            f"max |error| {np.max(np.abs(rel)):.0%}"
+        )
+        d = coef[4]
+        if d > 0:
+            print(f"(d = {d * 1e9:.3g} ns per weight·example ≈ {3 * 2 / d / 1e9:.1f} GFLOP/s in the matrix products)")
     if any(r["diverged"] for r in rows):
         print(
             "note: some fits diverged (stopped early): "
-            + ", ".join(f"{r['factor']}={r['value']}" for r in rows if r["diverged"])
+            + ", ".join(f"{r['engine']} {r['factor']}={r['value']}" for r in rows if r["diverged"])
         )
+    coef, rel = models["numpy"]
     checks = validate(coef, repeats)
     if checks:
-        print("\nThe model against real cells of the default grid (nnbench.trainer.run, the cell's seeds together):\n")
+        print(
+            "\nThe NumPy model against real cells of the default grid (nnbench.trainer.run, the cell's seeds together):\n"
+        )
         print("| cell | network | m train | epochs | R | predicted ms per run | measured ms per run |")
         print("|---|---|---:|---:|---:|---:|---:|")
         for c in checks:
@@ -467,23 +495,31 @@ def main(argv=None):
     print(f"\nmeasured in {elapsed:.0f} s; load average at end: {env['loadavg_end']}")
 
     out = write_csv(args.csv, rows)
-    model = {
+    model = {  # the NumPy engine's (the default; benchmarks/predict_tuning.py reads it), then every engine's
         "formula": "seconds per epoch = steps*(a + b*L + e*R*P) + m*R*(c*N + d*P)",
         "coefficients_seconds": dict(zip("abecd", map(float, coef))),
         "median_abs_rel_error": float(np.median(np.abs(rel))),
         "max_abs_rel_error": float(np.max(np.abs(rel))),
+        "engines": {
+            engine: {
+                "coefficients_seconds": dict(zip("abecd", map(float, c))),
+                "median_abs_rel_error": float(np.median(np.abs(r))),
+                "max_abs_rel_error": float(np.max(np.abs(r))),
+            }
+            for engine, (c, r) in models.items()
+        },
         "batch_size": BATCH,
         "grid_cells": checks,
         "environment": env,
     }
     out.with_name("scaling_model.json").write_text(json.dumps(model, indent=1) + "\n")
     title = (
-        f"nnbench fit: mini-batch {BATCH} Adam, {epochs} epochs, float64, 1 thread; base point (dotted): "
-        f"m={BASE['m']}, {BASE['features']} features,\n{BASE['depth']} hidden layers of {BASE['width']}, "
-        f"R={BASE['runs']}; {env['cpu']}, {env['cpus']} CPUs shared, load {env['loadavg']}; "
-        f"median of {repeats} repeats, IQR bars"
+        f"nnbench fit ({', '.join(engines)} engine{'s' if len(engines) > 1 else ''}): mini-batch {BATCH} Adam, "
+        f"{epochs} epochs, float64, 1 thread; base point (dotted): m={BASE['m']}, {BASE['features']} features,\n"
+        f"{BASE['depth']} hidden layers of {BASE['width']}, R={BASE['runs']}; {env['cpu']}, {env['cpus']} CPUs "
+        f"shared, load {env['loadavg']}; median of {repeats} repeats, IQR bars"
     )
-    plot(rows, model_pred, Path(args.plot), title)
+    plot(rows, model_pred, Path(args.plot), title, engines)
     print(f"wrote {out}, {out.with_name('scaling_model.json')} and {args.plot}")
 
 
