@@ -45,7 +45,7 @@ CONDA_ENV = "../envs/nnbench.yaml"
 # (a Slurm job starts Snakemake again, 1.5 s of CPU, and waits in the queue). The aggregation steps read and
 # write a few small files; a data set's points cost ~3 s of CPU (importing scikit-learn) and every training
 # job of the data set waits for them; the report, the last job, would wait in the queue at the very end of
-# the run for ~30 s of CPU and 223 MB at most in any one process (default grid, docs/benchmarks.md section
+# the run for ~30 s of CPU and ~230 MB at most in any one process (default grid, docs/benchmarks.md section
 # 4). No effect on a local run. README, "On a cluster".
 localrules:
     points,
