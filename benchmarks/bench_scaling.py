@@ -45,7 +45,6 @@ run-by-run step too (then only "stacked"), to measure a commit before it.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
 import os
@@ -396,7 +395,9 @@ def main(argv=None):
     repeats = args.repeats or (2 if args.quick else 5)
     epochs = args.epochs or (3 if args.quick else 20)
     engines = [e for e in args.engines.split(",") if e]
-    if "numba" in engines and importlib.util.find_spec("numba") is None:
+    from nnbench.trainer import numba_installed
+
+    if "numba" in engines and not numba_installed():
         print("numba is not installed (pip install -e '.[fast]'): measuring without it")
         engines.remove("numba")
     if "numpy" not in engines:

@@ -104,7 +104,7 @@ class SubsetCost:
     :meth:`two_sided` evaluates, for every checked coordinate i, the cost at θ + ε·e_i and at θ − ε·e_i, as
     ``nnbench.gradcheck.numerical_gradient`` does one call at a time, but all of them in a few forward passes:
     each perturbed parameter set is one run on the network's leading (run) axis, and a run's numbers do not
-    depend on the runs beside it (``tests/test_gradcheck_study.py`` checks the result against
+    depend on the runs beside it (``tests/test_studies.py`` checks the result against
     ``check_network``'s, bit for bit). Alongside, per evaluation, whether any hidden ReLU pre-activation
     changed sign from the unperturbed point.
     """
@@ -128,7 +128,8 @@ class SubsetCost:
     def evaluate(self, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(cost, kink flag) at each row of ``thetas`` (shape (N, checked)): the checked coordinates set to
         the row, every other parameter as given; the cost as ``Network.cost`` computes it, with n = m."""
-        per_run = sum(p.size for p in self.params.values()) + 4 * self.X.shape[-1] * sum(self.net.sizes)
+        m = self.X.shape[-1]
+        per_run = sum(p.size for p in self.params.values()) + 4 * m * sum(self.net.sizes)
         chunk = max(1, self.BUDGET // per_run)
         costs, flips = [], []
         for start in range(0, len(thetas), chunk):
@@ -139,8 +140,7 @@ class SubsetCost:
                 params[key].reshape(len(rows), -1)[:, idx] = rows[:, offset : offset + len(idx)]
                 offset += len(idx)
             Z, cache = self.net.forward(params, self.X, train=self.train, masks=self.masks)
-            m = self.X.shape[-1]
-            costs.append(self.net.loss_sum(Z, self.Y) / m + self.net.l2_penalty(params, m))
+            costs.append(self.net.cost_of(Z, self.Y, params, m))
             flip = np.zeros(len(rows), dtype=bool)
             if self.kinked:
                 for c, b in zip(cache[:-1], self.base):
@@ -167,8 +167,7 @@ def backprop(net, params, X, Y, masks, coords):
     Z, cache = net.forward(params, X, train=train, masks=masks)
     grads = net.backward(params, cache, Z, Y)
     g = np.concatenate([grads[k].reshape(-1)[idx] for k, idx in coords.items()])
-    m = X.shape[-1]
-    return g, float((net.loss_sum(Z, Y) / m + net.l2_penalty(params, m))[0])
+    return g, float(net.cost_of(Z, Y, params, X.shape[-1])[0])
 
 
 def check(net, params, X, Y, masks, coords, eps, g):
