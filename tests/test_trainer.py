@@ -286,3 +286,80 @@ def test_a_run_on_auto_is_the_run_on_the_engine_it_picks_and_records_it():
             for r in (a, b):
                 r.pop("seconds"), r.pop("spec")
             assert json.dumps(a) == json.dumps(b)
+
+
+OPTIMIZERS = {  # every optimizer, one cell each, as a grid job's cells (equal but for the optimizer fields)
+    "sgd": dict(lr=0.1),
+    "momentum": dict(lr=0.1, optimizer_options={"beta": 0.9}),
+    "nesterov": dict(lr=0.1, optimizer_options={"beta": 0.8}),
+    "rmsprop": dict(lr=0.005, optimizer_options={"beta": 0.9}),
+    "adam": dict(lr=0.01, schedule="exponential", schedule_options={"gamma": 0.9}),
+    "adamw": dict(lr=0.01, optimizer_options={"weight_decay": 0.05}),
+}
+
+
+@pytest.mark.parametrize("stack_bytes", [1 << 62, 0], ids=["stacked", "run by run"])
+@pytest.mark.parametrize(
+    "setting",
+    [
+        dict(batch_size=16, keep_prob=0.8, l2=0.05),
+        dict(batch_size=16, batchnorm=True),
+        dict(batch_size=32, activation="leaky_relu", init="large", lr_scale=60.0),  # some runs diverge
+        pytest.param(
+            dict(batch_size=16, keep_prob=0.8, engine="numba"),
+            marks=pytest.mark.skipif(not numba_installed(), reason="needs numba"),
+        ),
+    ],
+    ids=["dropout+l2", "batch norm", "diverging", "numba engine"],
+)
+def test_cells_on_one_run_axis_equal_cells_trained_alone(monkeypatch, setting, stack_bytes):
+    """run_cells trains a job's cells (every optimizer, its own learning rate and schedule) on one run axis:
+    each record is bit for bit the one ``run`` gives the cell alone, seconds aside, the decision boundary
+    included (drawn for each cell's first seed)."""
+    import nnbench.trainer as trainer
+    from nnbench.trainer import cell_groups, run_cells
+
+    monkeypatch.setattr(trainer, "STACK_BYTES_PER_RUN", stack_bytes)
+    setting = dict(setting)
+    scale = setting.pop("lr_scale", 1.0)
+    cells = [
+        RunSpec(**FAST, **setting, optimizer=name, **{**hp, "lr": hp["lr"] * scale}) for name, hp in OPTIMIZERS.items()
+    ]
+    cells.insert(2, RunSpec(**FAST, **{**setting, "batch_size": None}, optimizer="sgd", lr=0.5))  # full batch: apart
+    assert cell_groups(cells) == [[0, 1, 3, 4, 5, 6], [2]]
+    together = run_cells(cells, [3, 1, 4])
+    statuses = set()
+    for cell, records in zip(cells, together):
+        alone = run(cell, [3, 1, 4])
+        assert [r["seed"] for r in records] == [3, 1, 4]
+        assert records[0]["boundary"] is not None or records[0]["status"] == "diverged"
+        for r in alone + records:
+            r.pop("seconds")
+            statuses.add(r["status"])
+        assert json.dumps(records) == json.dumps(alone)
+    if "init" in setting:
+        assert statuses == {"ok", "diverged"}
+
+
+def test_cell_groups_keep_apart_cells_that_differ_beyond_the_optimizer():
+    from nnbench.trainer import cell_groups
+
+    a = RunSpec(**FAST, optimizer="adam", lr=0.01, batch_size=16)
+    assert cell_groups([a, a.replace(optimizer="sgd", lr=0.5, seed=9)]) == [[0, 1]]
+    for other in (dict(batch_size=32), dict(epochs=5), dict(l2=0.1), dict(init="xavier"), dict(engine="numba")):
+        assert cell_groups([a, a.replace(**other), a]) == [[0, 2], [1]]
+
+
+def test_runs_with_the_same_seed_draw_the_same_numbers_as_alone():
+    """Streams draws shuffles and dropout masks once per distinct seed; every run gets what its seed's
+    streams alone give, epoch after epoch."""
+    net = Network((2, 5, 3, 1), keep_prob=(0.5, 1.0))
+    seeds = [7, 2, 7, 7, 2]
+    dup, alone = Streams(seeds), {s: Streams([s]) for s in (7, 2)}
+    for epoch in range(3):
+        perm, masks = dup.permutation(epoch, 11), dup.dropout_masks(net.dropout_shapes(5, 11))
+        own = {s: (a.permutation(epoch, 11)[0], a.dropout_masks(net.dropout_shapes(1, 11))) for s, a in alone.items()}
+        assert masks[1] is None
+        for r, seed in enumerate(seeds):
+            np.testing.assert_array_equal(perm[r], own[seed][0])
+            np.testing.assert_array_equal(masks[0][r], own[seed][1][0][0])

@@ -223,11 +223,9 @@ def test_trials_on_the_run_axis_equal_trials_trained_alone(optimizer, hps):
         assert json.dumps(alone) == json.dumps(t)
 
 
-def test_variants_must_share_the_optimizer():
-    from nnbench.trainer import per_run
-
-    with pytest.raises(ValueError, match="share an optimizer"):
-        per_run([RunSpec(**SPEC, optimizer="adam"), RunSpec(**SPEC, optimizer="sgd")])
+def test_variants_may_differ_only_in_the_optimizer_fields():
+    with pytest.raises(ValueError, match=r"variant 1 differs from the spec in \['hidden', 'batch_size'\]"):
+        run(RunSpec(**SPEC), [0, 1], variants=[RunSpec(**SPEC), RunSpec(**{**SPEC, "hidden": (3,)}, batch_size=8)])
     with pytest.raises(ValueError, match="2 variants for 1 seeds"):
         run(RunSpec(**SPEC), [0], variants=[RunSpec(**SPEC), RunSpec(**SPEC)])
 

@@ -47,12 +47,14 @@ def _seeds(text: str) -> list[int]:
 
 def cmd_train(args) -> int:
     """Train each ``--spec`` (with its ``--cell`` labels and ``--out`` file, given in the same order) for the
-    seeds, one cell after the other in this process. Every spec is checked before the first trains."""
+    seeds, in this process: the cells that share a network and its batches (a grid job's cells under the
+    optimizers with the same batch size) on one run axis (``trainer.run_cells``), each run the numbers it has
+    trained alone. Every spec is checked before the first trains."""
     from .config import check_epochs, spec_hash
     from .io import write_json_atomic
     from .results import cell_labels, cell_record
     from .spec import RunSpec
-    from .trainer import run
+    from .trainer import cell_groups, run, run_cells
 
     n = len(args.spec)
     for flag in ("cell", "out"):
@@ -68,8 +70,8 @@ def cmd_train(args) -> int:
                 raw[flag] = value
         specs.append(RunSpec.from_dict(raw))
     seeds = _seeds(args.seeds) if args.seeds else None
-    for spec in specs:
-        check_epochs("epochs", spec.epochs, len(seeds or [spec.seed]))
+    for group in cell_groups(specs):  # the cells of a group train together: their runs on one axis
+        check_epochs("epochs", max(specs[i].epochs for i in group), len(seeds or [0]) * len(group))
     cells = [cell_labels(text) for text in args.cell] if args.cell else None
     for out in args.out or ():
         _check_out(out)
@@ -83,8 +85,11 @@ def cmd_train(args) -> int:
         for spec in specs:  # read once per data set, checked against every spec before any training
             if data_of(spec) not in points:
                 points[data_of(spec)] = read_points(args.points, spec.dataset, spec.dataset_options)
-    for i, spec in enumerate(specs):
-        results = run(spec, seeds or [spec.seed], points.get(data_of(spec)))
+    if seeds is None:  # each spec's own seed: one run per cell
+        trained = [run(spec, [spec.seed], points.get(data_of(spec))) for spec in specs]
+    else:
+        trained = run_cells(specs, seeds, lambda spec: points.get(data_of(spec)))
+    for i, (spec, results) in enumerate(zip(specs, trained)):
         record = cell_record(
             cells[i] if cells else None, spec_hash({k: v for k, v in spec.to_dict().items() if k != "seed"}), results
         )

@@ -15,7 +15,11 @@ PURPOSES = ("split", "init", "shuffle", "dropout")  # append only: the order fix
 
 
 class Streams:
-    """Independent generators per run: ``self.split[r]``, ``self.init[r]``, ``self.shuffle[r]``, ``self.dropout[r]``."""
+    """Independent generators per run: ``self.split[r]``, ``self.init[r]``, ``self.shuffle[r]``, ``self.dropout[r]``.
+
+    Runs with the same seed draw the same numbers (the cells of a grid job on one run axis: each cell's runs
+    on the same seeds, ``nnbench.trainer.run_cells``): :meth:`permutation` and :meth:`dropout_masks` draw
+    once per distinct seed, from the generators of its first run, and copy the rows to its other runs."""
 
     def __init__(self, seeds):
         self.seeds = [int(s) for s in seeds]
@@ -25,22 +29,41 @@ class Streams:
         for i, purpose in enumerate(PURPOSES):
             setattr(self, purpose, [gens[i] for gens in per_run])
 
+    def select(self, runs: slice) -> Streams:
+        """The streams of ``runs`` alone (the same generator objects)."""
+        one = object.__new__(Streams)
+        one.seeds = self.seeds[runs]
+        for purpose in PURPOSES:
+            setattr(one, purpose, getattr(self, purpose)[runs])
+        return one
+
+    def _distinct(self):
+        """(the first run of each distinct seed, each run's row among them)."""
+        first = {}
+        for r, seed in enumerate(self.seeds):
+            first.setdefault(seed, r)
+        rows = {seed: i for i, seed in enumerate(first)}
+        return list(first.values()), np.array([rows[seed] for seed in self.seeds])
+
     def permutation(self, epoch: int, m: int) -> np.ndarray:
         """Each run's shuffle of m examples for this epoch, shape (R, m)."""
-        return np.stack([g.permutation(m) for g in self.shuffle])
+        runs, rows = self._distinct()
+        drawn = np.stack([self.shuffle[r].permutation(m) for r in runs])
+        return drawn if len(runs) == len(self.seeds) else drawn[rows]
 
     def dropout_masks(self, shapes_keeps):
         """A fresh boolean keep-mask (U < keep_prob) per hidden layer with keep_prob < 1, else None;
         run r's slice drawn from run r's dropout stream."""
+        runs, rows = self._distinct()
         masks = []
         for shape, keep in shapes_keeps:
             if keep >= 1.0:
                 masks.append(None)
                 continue
-            u = np.empty(shape)
-            for g, out in zip(self.dropout, u):
-                g.random(out=out)
-            masks.append(u < keep)
+            u = np.empty((len(runs), *shape[1:]))
+            for r, out in zip(runs, u):
+                self.dropout[r].random(out=out)
+            masks.append(u < keep if len(runs) == len(self.seeds) else (u < keep)[rows])
         return masks
 
 

@@ -14,6 +14,8 @@ import ctypes
 import dataclasses
 import functools
 import importlib.util
+import itertools
+import json
 import platform
 import time
 from dataclasses import dataclass
@@ -137,6 +139,40 @@ def stacks_runs(net: Network, batch: int) -> bool:
     return 8 * (batch * sum(net.sizes) + sum(a * b + b for a, b in zip(net.sizes, net.sizes[1:]))) < STACK_BYTES_PER_RUN
 
 
+@dataclass(frozen=True)
+class RunBlocks:
+    """Different optimizers on consecutive blocks of the run axis: ``blocks`` = ((rows, optimizer), ...), the
+    ``rows`` slices covering runs 0 .. R − 1 in order. ``fit`` gives each block's optimizer its rows of the
+    parameter and gradient buffers (views: its own groups, its own state) and its rows of a per-run learning
+    rate, so each run's update is element for element the one it has trained alone (:func:`per_run`)."""
+
+    blocks: tuple
+
+
+def _blocks(optimizer, runs: int) -> tuple:
+    """``optimizer``'s (rows, optimizer) blocks: a :class:`RunBlocks`' own, else one block of all runs."""
+    return optimizer.blocks if isinstance(optimizer, RunBlocks) else ((slice(0, runs), optimizer),)
+
+
+def _block_update(net: Network, params: Params, grads: Params, rows: slice, optimizer) -> tuple:
+    """(rows, optimizer, parameter groups, gradient groups, state) of one block: the views of its rows of the
+    two buffers grouped as its mask says (see ``nnbench.optimizers``), and its freshly initialised state."""
+    mask = None if optimizer.mask is None else optimizer.mask(net.roles())
+    theta, grad = net.groups(params.flat[rows], mask), net.groups(grads.flat[rows], mask)
+    return (
+        rows,
+        optimizer,
+        theta,
+        grad,
+        optimizer.init(theta, None if mask is None else {"masked": True, "rest": False}),
+    )
+
+
+def _rows(lr, rows: slice):
+    """A learning rate for a block's rows: a per-run (R, 1) array's rows, a scalar as it is."""
+    return lr[rows] if isinstance(lr, np.ndarray) and lr.ndim == 2 else lr
+
+
 DIVERGENCE_CHECK_EVERY = 50  # epochs between two looks at the costs (a look is a few NumPy calls)
 
 
@@ -190,9 +226,7 @@ def fit(
     caller = params
     params = _flat(net, params)
     grads = net.allocate(runs)
-    mask = None if optimizer.mask is None else optimizer.mask(net.roles())  # see nnbench.optimizers
-    theta_groups, grad_groups = net.groups(params.flat, mask), net.groups(grads.flat, mask)
-    state = optimizer.init(theta_groups, None if mask is None else {"masked": True, "rest": False})
+    updates = [_block_update(net, params, grads, rows, opt) for rows, opt in _blocks(optimizer, runs)]
     loss = np.zeros((epochs, runs))  # per epoch, the sum over its batches of each batch's summed loss
     penalty = np.zeros((epochs, runs)) if net.l2 else None  # the L2 penalty at the epoch's last batch
     diverged_epoch = np.full(runs, -1)
@@ -200,13 +234,13 @@ def fit(
     step: TrainingStep = _NumpyStep(net, bn_state) if engine == "numpy" else _compiled_step(net, engine, runs, bounds)
     watched: list[tuple[int, np.ndarray, float]] = []  # (epochs trained, accuracies, training seconds)
     started, watching = time.perf_counter(), 0.0
+    shuffled = (np.empty_like(X), np.empty_like(Y)) if shuffle else None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for epoch in range(epochs):
             lr = schedule(epoch)
             Xe, Ye = X, Y
             if shuffle:
-                perm = streams.permutation(epoch, m)[:, None, :]
-                Xe, Ye = np.take_along_axis(X, perm, axis=2), np.take_along_axis(Y, perm, axis=2)
+                Xe, Ye = _shuffled(X, Y, streams.permutation(epoch, m), shuffled)
             # one draw per epoch, sliced per batch: a fresh mask at every step
             masks = step.masks(streams.dropout_masks(net.dropout_shapes(runs, m))) if dropout else None
             epoch_loss = loss[epoch]
@@ -223,7 +257,8 @@ def fit(
                     penalty[epoch] if penalty is not None and hi == m else None,
                     m,
                 )
-                optimizer.update(theta_groups, grad_groups, state, lr)
+                for rows, opt, theta_groups, grad_groups, state in updates:
+                    opt.update(theta_groups, grad_groups, state, _rows(lr, rows))
             if monitor is not None and ((epoch + 1) % monitor_every == 0 or epoch + 1 == epochs):
                 now = time.perf_counter()
                 accuracy = _watch(net, params, monitor, bn_state, bounds[0][1])
@@ -253,6 +288,16 @@ def fit(
     return outcome
 
 
+def _shuffled(X, Y, perm, out):
+    """X and Y with each run's examples in its order ``perm[r]``, written into ``out`` (two arrays like them):
+    a gather per run along the example axis (``np.take``; ``take_along_axis``'s broadcast index made the
+    shuffle of digits, 30 runs, cost as much as its training step)."""
+    for A, B in zip((X, Y), out):
+        for a, p, b in zip(A, perm, B):
+            np.take(a, p, axis=-1, out=b, mode="clip")  # "clip": unbuffered; the indices are in range
+    return out
+
+
 def _run_by_run(net, params, X, Y, optimizer, schedule, epochs, streams, batch_size, bn_state, curve_every, engine):
     """``fit`` of R runs as R fits of one run each (see :func:`stacks_runs`), on (1, ...) views of every
     array (parameters and batch-norm statistics written back in place), each run with its own streams and its
@@ -261,13 +306,8 @@ def _run_by_run(net, params, X, Y, optimizer, schedule, epochs, streams, batch_s
     outcomes = []
     for r in range(runs):
         run = slice(r, r + 1)
-        one = copy.copy(streams)
-        one.seeds, one.shuffle, one.dropout = streams.seeds[run], streams.shuffle[run], streams.dropout[run]
-        run_optimizer = copy.copy(optimizer)
-        for f in dataclasses.fields(optimizer) if dataclasses.is_dataclass(optimizer) else ():
-            value = getattr(optimizer, f.name)
-            if isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] == runs:
-                object.__setattr__(run_optimizer, f.name, value[run])  # frozen dataclass
+        one = streams.select(run)
+        run_optimizer = _run_optimizer(optimizer, r, runs)
         run_bn = None if bn_state is None else {k: v[run] for k, v in bn_state.items()}
         outcomes.append(
             fit(
@@ -290,6 +330,18 @@ def _run_by_run(net, params, X, Y, optimizer, schedule, epochs, streams, batch_s
     return FitOutcome(
         *(np.concatenate([getattr(o, f) for o in outcomes]) for f in ("curve", "diverged_epoch", "epochs_run"))
     )
+
+
+def _run_optimizer(optimizer, r: int, runs: int):
+    """The optimizer of run r trained alone: its block's (:class:`RunBlocks`), each per-run (R_b, 1)
+    hyper-parameter array cut to the run's row."""
+    ((rows, block),) = [(rows, block) for rows, block in _blocks(optimizer, runs) if rows.start <= r < rows.stop]
+    one = copy.copy(block)
+    for f in dataclasses.fields(block) if dataclasses.is_dataclass(block) else ():
+        value = getattr(block, f.name)
+        if isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[0] == rows.stop - rows.start:
+            object.__setattr__(one, f.name, value[r - rows.start : r - rows.start + 1])  # frozen dataclass
+    return one
 
 
 def _run_schedule(schedule, run: slice, runs: int):
@@ -444,29 +496,41 @@ def _number(x):
     return x if np.isfinite(x) else None
 
 
-def per_run(variants) -> tuple:
-    """(optimizer, schedule) training run r with ``variants[r]``'s optimizer hyper-parameters and learning
-    rate, on the run axis: the optimizer of ``variants[0]`` with each hyper-parameter that differs between
-    the variants replaced by an (R, 1) array (the update broadcasts it over each run's row of the parameter
-    buffer: element for element the same arithmetic as a scalar), and a schedule returning the (R, 1)
-    array of the variants' own schedules at the epoch. The variants must name the same optimizer."""
-    import dataclasses
+# the fields a run's variant may change (``run``'s ``variants``): its optimizer and learning rate schedule
+OPTIMIZER_FIELDS = ("optimizer", "optimizer_options", "lr", "schedule", "schedule_options")
 
-    optimizers = [v.build_optimizer() for v in variants]
-    kinds = {type(o) for o in optimizers}
-    if len(kinds) != 1:
-        raise ValueError(f"variants on the run axis must share an optimizer, got {sorted(k.__name__ for k in kinds)}")
-    optimizer = optimizers[0]
-    for f in dataclasses.fields(optimizer):
-        values = [getattr(o, f.name) for o in optimizers]
-        if any(v != values[0] for v in values):
-            object.__setattr__(optimizer, f.name, np.array(values, dtype=float)[:, None])  # frozen dataclass
+
+def per_run(variants) -> tuple:
+    """(optimizer, schedule) training run r with ``variants[r]``'s optimizer, its hyper-parameters and its
+    learning rate, on the run axis.
+
+    Consecutive variants that name the same optimizer are one block: that optimizer with each hyper-parameter
+    that differs between them replaced by an (R_b, 1) array (the update broadcasts it over each run's row of
+    the parameter buffer: element for element the same arithmetic as a scalar). Several blocks make a
+    :class:`RunBlocks`, each block updated with its own rule. The schedule returns the (R, 1) array of the
+    variants' own schedules at the epoch."""
+    blocks, start = [], 0
+    for _, group in itertools.groupby(variants, key=lambda v: v.optimizer):
+        block = list(group)
+        blocks.append((slice(start, start + len(block)), _one_optimizer([v.build_optimizer() for v in block])))
+        start += len(block)
+    optimizer = blocks[0][1] if len(blocks) == 1 else RunBlocks(tuple(blocks))
     schedules = [v.build_schedule() for v in variants]
 
     def schedule(epoch):
         return np.array([sch(epoch) for sch in schedules], dtype=float)[:, None]
 
     return optimizer, schedule
+
+
+def _one_optimizer(optimizers: list):
+    """One optimizer for runs of the same kind: the first, each hyper-parameter that differs an (R_b, 1) array."""
+    optimizer = optimizers[0]
+    for f in dataclasses.fields(optimizer):
+        values = [getattr(o, f.name) for o in optimizers]
+        if any(v != values[0] for v in values):
+            object.__setattr__(optimizer, f.name, np.array(values, dtype=float)[:, None])  # frozen dataclass
+    return optimizer
 
 
 def run(spec, seeds=None, points=None, monitor_every: int | None = None, variants=None) -> list[dict]:
@@ -478,15 +542,25 @@ def run(spec, seeds=None, points=None, monitor_every: int | None = None, variant
     ``monitor`` = {"epochs": [k, 2k, ..., epochs], "val_accuracy": [...] (None where diverged),
     "seconds": [...]}: ``fit``'s monitor, the seconds of the R runs' training divided by R as ``seconds`` is.
 
-    ``variants`` (one RunSpec per seed, equal to ``spec`` but for ``lr``, ``schedule_options`` and
-    ``optimizer_options``): run r trains with ``variants[r]``'s optimizer and learning rate (:func:`per_run`;
-    the trials of a tuning study on the run axis, each the same numbers as trained alone), and its record
-    carries that spec."""
+    ``variants`` (one RunSpec per seed, equal to ``spec`` but for :data:`OPTIMIZER_FIELDS`: the optimizer,
+    its options and the learning rate schedule): run r trains with ``variants[r]``'s optimizer and learning
+    rate (:func:`per_run`; the trials of a tuning study, or a grid job's cells, on the run axis, each the same
+    numbers as trained alone), and its record carries that spec. The decision boundary is drawn for the first
+    run of each block of equal consecutive variants (seed aside): the first seed of a cell."""
     from . import data
 
     seeds = [spec.seed] if seeds is None else [int(s) for s in seeds]
-    if variants is not None and len(variants) != len(seeds):
-        raise ValueError(f"{len(variants)} variants for {len(seeds)} seeds")
+    if variants is not None:
+        if len(variants) != len(seeds):
+            raise ValueError(f"{len(variants)} variants for {len(seeds)} seeds")
+        shared = [f.name for f in dataclasses.fields(spec) if f.name not in (*OPTIMIZER_FIELDS, "seed")]
+        for i, v in enumerate(variants):
+            differ = [k for k in shared if getattr(v, k) != getattr(spec, k)]
+            if differ:
+                raise ValueError(
+                    f"variant {i} differs from the spec in {differ}; variants on the run axis may differ only in "
+                    f"{', '.join(OPTIMIZER_FIELDS)}"
+                )
     streams = Streams(seeds)
     splits = [data.load(spec.dataset, spec.dataset_options, g, points) for g in streams.split]
     stack = lambda name: np.stack([getattr(s, name) for s in splits])  # noqa: E731
@@ -523,9 +597,12 @@ def run(spec, seeds=None, points=None, monitor_every: int | None = None, variant
     for part in ("val", "test"):
         if splits[0].__getattribute__(f"y_{part}").size:
             scores[part] = evaluate(net, params, stack(f"X_{part}"), stack(f"y_{part}"), bn_state)
-    boundary = None
-    if data.DATASETS[spec.dataset].two_d and X.shape[1] == 2 and outcome.ok[0]:
-        boundary = decision_boundary(net, params, bn_state, splits[0])
+    boundaries = {}  # run -> its boundary, for the first run of each block of equal variants
+    if data.DATASETS[spec.dataset].two_d and X.shape[1] == 2:
+        own = [spec] * len(seeds) if variants is None else [v.replace(seed=0) for v in variants]
+        for r in range(len(seeds)):
+            if (r == 0 or own[r] != own[r - 1]) and outcome.ok[r]:
+                boundaries[r] = decision_boundary(net, params, bn_state, splits[r], run=r)
     results = []
     for r, seed in enumerate(seeds):
         ok = bool(outcome.ok[r])
@@ -548,7 +625,7 @@ def run(spec, seeds=None, points=None, monitor_every: int | None = None, variant
                 "curve_every": spec.curve_every,
                 "seconds": seconds,
                 "engine": engine,
-                "boundary": boundary if r == 0 else None,
+                "boundary": boundaries.get(r),
                 "versions": versions(),
             }
         )
@@ -561,13 +638,42 @@ def run(spec, seeds=None, points=None, monitor_every: int | None = None, variant
     return results
 
 
-def decision_boundary(net, params, bn_state, split, resolution=50) -> dict:
-    """P(class 1) of the first run on a grid over the data (2-D, two-class data sets), rounded to 3 digits."""
+def cell_groups(specs) -> list[list[int]]:
+    """The specs (indices, in order of first appearance) that :func:`run_cells` trains together: those equal
+    but for :data:`OPTIMIZER_FIELDS` and ``seed``, so sharing the network, data, batches and epochs."""
+    groups: dict[str, list[int]] = {}
+    for i, spec in enumerate(specs):
+        shared = {k: v for k, v in spec.to_dict().items() if k not in (*OPTIMIZER_FIELDS, "seed")}
+        groups.setdefault(json.dumps(shared, sort_keys=True), []).append(i)
+    return list(groups.values())
+
+
+def run_cells(specs, seeds, points=None) -> list[list[dict]]:
+    """``run(spec, seeds, points(spec))`` for each spec, the records in the order of ``specs``, with the cells
+    of each :func:`cell_groups` group trained together on one run axis (``run``'s ``variants``, cell after cell,
+    each cell's seeds together): every run the numbers it has trained alone, bit for bit, and ``seconds`` the
+    group's training time per run. A grid job's cells differ only in their optimizer: one NumPy call then
+    serves the cells' runs where each cell alone made its own (``docs/benchmarks.md``, issue 15).
+    ``points``: a function of a spec to its data set's points (``nnbench.data.read_points``), or None."""
+    seeds = [int(s) for s in seeds]
+    records: list[list[dict]] = [[] for _ in specs]
+    for group in cell_groups(specs):
+        cells = [specs[i] for i in group]
+        variants = [cell.replace(seed=seed) for cell in cells for seed in seeds]
+        together = run(cells[0], seeds * len(cells), None if points is None else points(cells[0]), variants=variants)
+        for k, i in enumerate(group):
+            records[i] = together[k * len(seeds) : (k + 1) * len(seeds)]
+    return records
+
+
+def decision_boundary(net, params, bn_state, split, resolution=50, run: int = 0) -> dict:
+    """P(class 1) of run ``run`` (trained on ``split``) on a grid over the data (2-D, two-class data sets),
+    rounded to 3 digits."""
     from .data import grid_2d
 
     xs, ys, points = grid_2d(split, resolution=resolution)
-    first = {k: v[:1] for k, v in params.items()}
-    state = {k: v[:1] for k, v in bn_state.items()}
+    first = {k: v[run : run + 1] for k, v in params.items()}
+    state = {k: v[run : run + 1] for k, v in bn_state.items()}
     with np.errstate(over="ignore", invalid="ignore"):
         Z, _ = net.forward(first, points[None], bn_state=state)
         prob = net.probabilities(Z)[0]
