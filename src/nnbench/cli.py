@@ -186,7 +186,7 @@ def main(argv=None) -> int:
         required=True,
         action="append",
         help="YAML/JSON file or inline JSON object with the RunSpec fields; repeat to train several "
-        "cells in one process, one after the other",
+        "cells in one process (those sharing network and batches together: trainer.run_cells)",
     )
     t.add_argument("--seeds", help="comma-separated seeds trained together (default: the spec's seed)")
     t.add_argument(

@@ -562,7 +562,11 @@ def run(spec, seeds=None, points=None, monitor_every: int | None = None, variant
                     f"{', '.join(OPTIMIZER_FIELDS)}"
                 )
     streams = Streams(seeds)
-    splits = [data.load(spec.dataset, spec.dataset_options, g, points) for g in streams.split]
+    loaded = {}  # one split per distinct seed (a grid job's cells repeat their seeds: run_cells)
+    for seed, g in zip(seeds, streams.split):
+        if seed not in loaded:
+            loaded[seed] = data.load(spec.dataset, spec.dataset_options, g, points)
+    splits = [loaded[seed] for seed in seeds]
     stack = lambda name: np.stack([getattr(s, name) for s in splits])  # noqa: E731
     X, y = stack("X_train"), stack("y_train")
     net = spec.build_network(X.shape[1], splits[0].n_classes)

@@ -1,6 +1,7 @@
 # One job per data set x initialization x regularization: it trains that network's cells under every
-# optimizer, one after the other in one process (all seeds of a cell together), and writes one cell file
-# per optimizer (docs/design.md, contract 2). Seven cells per job, not one, because a job's fixed cost
+# optimizer in one process, the cells with the same batch size together on one run axis (all their seeds at
+# once, each run the numbers it has alone: trainer.run_cells), and writes one cell file per optimizer
+# (docs/design.md, contract 2). Seven cells per job, not one, because a job's fixed cost
 # (Snakemake's own work for the job, starting Python, importing NumPy) was as large as the training of a
 # cell: docs/benchmarks.md, section 3. The resolved specs are a params value, so editing a hyper-parameter
 # re-runs the jobs it touches: all of a data set's, initialization's or regularization's jobs, or, for an
