@@ -10,6 +10,7 @@ import scipy.io
 
 from nnbench import course
 from nnbench.cli import main
+from nnbench.initializers import He, Zeros
 
 
 def test_gradient_checking_reproduces_the_course():
@@ -123,3 +124,18 @@ def test_course_command_writes_the_table(tmp_path, capsys):
     }
     assert [r["reproduced"] for r in rows] == ["True", "True", ""]
     assert "correct backward pass" in capsys.readouterr().out
+
+
+def test_course_models_on_one_run_axis_equal_each_model_trained_alone():
+    """train_course_models (the initialization and optimization experiments' seven and three models
+    together) gives each model, bit for bit, what train_course_model gives it alone: its weights, every
+    epoch cost, with the course's shuffles, dropout masks and lagged schedules."""
+    X, y = course.moons_data()
+    models = [(init, opt, sch) for (_, opt, sch), init in zip(course.OPTIMIZATION_RUNS, [He(), Zeros()] * 4)]
+    kw = dict(epochs=40, batch_size=64, keep_prob=(0.8, 1.0))
+    net, params, outcome = course.train_course_models((2, 5, 2, 1), models, X, y, **kw)
+    for r, (init, opt, sch) in enumerate(models):
+        _, alone, one = course.train_course_model((2, 5, 2, 1), init, X, y, lr=None, optimizer=opt, schedule=sch, **kw)
+        for k in alone:
+            np.testing.assert_array_equal(params[k][r], alone[k][0])
+        np.testing.assert_array_equal(outcome.curve[r], one.curve[0])

@@ -28,7 +28,7 @@ from .optimizers import SGD, Adam, Momentum
 from .progress import progress
 from .schedules import Constant, InverseTime, Staircase
 from .streams import CourseStreams
-from .trainer import evaluate, fit
+from .trainer import RunBlocks, evaluate, fit
 
 # The course's printed numbers (train accuracy, test accuracy); None where the course prints none.
 PUBLISHED = {
@@ -122,17 +122,39 @@ def train_course_model(
     Weights are drawn right after ``seed(3)``; the learning-rate decay lags one epoch as in the course
     (epoch i trains with the rate computed after epoch i − 1). Returns (network, params, outcome).
     """
-    streams = streams or CourseStreams()
+    model = (initializer, optimizer or SGD(), schedule or Constant(lr))
+    return train_course_models(
+        layers, [model], X, y, epochs=epochs, batch_size=batch_size, keep_prob=keep_prob, l2=l2, streams=streams
+    )
+
+
+def train_course_models(layers, models, X, y, *, epochs, batch_size=None, keep_prob=None, l2=0.0, streams=None):
+    """Several course models on one network and data, ``models`` = [(initializer, optimizer, schedule), ...],
+    trained together on the run axis (run r: ``models[r]``), each the numbers it has trained alone with
+    :func:`train_course_model`: its weights drawn after its own ``seed(3)``, the course's shuffles and
+    dropout masks (``CourseStreams(runs=R)``), its own optimizer (``trainer.RunBlocks``) and lagged schedule.
+    X (1, n, m), y (1, m): the course's data, the same for every model. Returns (network, params, outcome),
+    R runs on the leading axis."""
+    runs = len(models)
+    streams = streams or CourseStreams(runs=runs)
     net = Network(tuple(layers), keep_prob=keep_prob or (), l2=l2)
-    params = net.init_params(initializer, streams.init)
-    schedule = schedule or Constant(lr)
-    lagged = lambda epoch: schedule(max(epoch - 1, 0))  # noqa: E731  (the course decays after each epoch)
+    params = net.allocate(runs)
+    for r, (initializer, _, _) in enumerate(models):
+        net.init_params(initializer, streams.init[r : r + 1], out={k: v[r : r + 1] for k, v in params.items()})
+    optimizers = [optimizer for _, optimizer, _ in models]
+    schedules = [schedule for _, _, schedule in models]
+    if runs == 1:
+        optimizer, (schedule,) = optimizers[0], schedules
+        lagged = lambda epoch: schedule(max(epoch - 1, 0))  # noqa: E731  (the course decays after each epoch)
+    else:
+        optimizer = RunBlocks(tuple((slice(r, r + 1), o) for r, o in enumerate(optimizers)))
+        lagged = lambda epoch: np.array([[s(max(epoch - 1, 0))] for s in schedules], dtype=float)  # noqa: E731
     outcome = fit(
         net,
         params,
-        X,
-        targets(y, 1),
-        optimizer=optimizer or SGD(),
+        np.repeat(X, runs, axis=0),
+        np.repeat(targets(y, 1), runs, axis=0),
+        optimizer=optimizer,
         schedule=lagged,
         epochs=epochs,
         streams=streams,
@@ -166,27 +188,21 @@ def circles_data():
 def initialization() -> list[dict]:
     """[2, 10, 5, 1], full-batch GD, α = 0.01, 15,000 iterations; zeros vs randn·10 vs He after seed 3."""
     (X, y), (Xt, yt) = circles_data()
-    rows = []
-    for model, init, comment in progress(
-        (
-            ("zeros", Zeros(), "fails to break symmetry"),
-            ("large random", Large(10.0), "too large weights"),
-            ("he", He(), "recommended method"),
-        ),
-        desc="initialization",
-        unit="model",
-    ):
-        net, params, _ = train_course_model((2, 10, 5, 1), init, X, y, lr=0.01, epochs=15000)
-        rows.append(
-            _row(
-                "initialization",
-                model,
-                float(evaluate(net, params, X, y)[0][0]),
-                float(evaluate(net, params, Xt, yt)[0][0]),
-                comment,
-            )
-        )
-    return rows
+    models = (
+        ("zeros", Zeros(), "fails to break symmetry"),
+        ("large random", Large(10.0), "too large weights"),
+        ("he", He(), "recommended method"),
+    )
+    # the three models together on the run axis, each the numbers it has alone (train_course_models)
+    net, params, _ = train_course_models(
+        (2, 10, 5, 1), [(init, SGD(), Constant(0.01)) for _, init, _ in models], X, y, epochs=15000
+    )
+    train = evaluate(net, params, np.repeat(X, len(models), axis=0), np.repeat(y, len(models), axis=0))[0]
+    test = evaluate(net, params, np.repeat(Xt, len(models), axis=0), np.repeat(yt, len(models), axis=0))[0]
+    return [
+        _row("initialization", model, float(train[r]), float(test[r]), comment)
+        for r, (model, _, comment) in enumerate(models)
+    ]
 
 
 def football_data(path):
@@ -294,27 +310,22 @@ def optimization() -> list[dict]:
     5,000 epochs; GD, momentum (β = 0.9) and Adam at α = 0.0007, then with learning-rate decay.
     The note compares our epoch costs with the course's printed ones (epochs 0, 1000, ..., 4000)."""
     X, y = moons_data()
+    # the seven models together on the run axis, each the numbers it has alone (train_course_models)
+    net, params, outcome = train_course_models(
+        (2, 5, 2, 1), [(He(), opt, sch) for _, opt, sch in OPTIMIZATION_RUNS], X, y, epochs=5000, batch_size=64
+    )
+    runs = len(OPTIMIZATION_RUNS)
+    accuracy = evaluate(net, params, np.repeat(X, runs, axis=0), np.repeat(y, runs, axis=0))[0]
     rows = []
-    for model, optimizer, schedule in progress(OPTIMIZATION_RUNS, desc="optimization", unit="model"):
-        net, params, outcome = train_course_model(
-            (2, 5, 2, 1),
-            He(),
-            X,
-            y,
-            lr=schedule.lr0,
-            epochs=5000,
-            optimizer=optimizer,
-            schedule=schedule,
-            batch_size=64,
-        )
-        costs = outcome.curve[0, ::1000]
+    for r, (model, _, _) in enumerate(OPTIMIZATION_RUNS):
+        costs = outcome.curve[r, ::1000]
         same = np.array_equal(np.round(costs, 6), PUBLISHED_COSTS[model])
         note = (
             "epoch costs at 0, 1000, ..., 4000 equal the course's printed ones: "
             if same
             else "epoch costs at 0, 1000, ..., 4000 DIFFER from the course's: "
         ) + ", ".join(f"{c:.6f}" for c in costs)
-        rows.append(_row("optimization", model, float(evaluate(net, params, X, y)[0][0]), None, note))
+        rows.append(_row("optimization", model, float(accuracy[r]), None, note))
     return rows
 
 

@@ -68,7 +68,8 @@ class Streams:
 
 
 class CourseStreams:
-    """The course's global-seed semantics, for one run.
+    """The course's global-seed semantics, for ``runs`` runs that each draw what one course run draws (several
+    course models trained together on the run axis, ``nnbench.course.train_course_models``).
 
     - initialization: ``np.random.seed(init_seed)`` then the layers' ``randn`` in order;
     - shuffling: at epoch i, ``np.random.seed(shuffle_seed + i + 1)`` then ``permutation(m)``;
@@ -76,13 +77,17 @@ class CourseStreams:
       the mask is the same at every step (the course's quirk, reproduced only here).
     """
 
-    def __init__(self, init_seed=3, shuffle_seed=10, dropout_seed=1):
-        self.init = [np.random.RandomState(init_seed)]
-        self.shuffle_seed, self.dropout_seed = shuffle_seed, dropout_seed
+    def __init__(self, init_seed=3, shuffle_seed=10, dropout_seed=1, runs=1):
+        self.init = [np.random.RandomState(init_seed) for _ in range(runs)]
+        self.shuffle_seed, self.dropout_seed, self.runs = shuffle_seed, dropout_seed, runs
 
     def permutation(self, epoch, m):
-        return np.random.RandomState(self.shuffle_seed + epoch + 1).permutation(m)[None]
+        perm = np.random.RandomState(self.shuffle_seed + epoch + 1).permutation(m)
+        return np.broadcast_to(perm, (self.runs, m))
 
     def dropout_masks(self, shapes_keeps):
         rs = np.random.RandomState(self.dropout_seed)
-        return [None if keep >= 1.0 else (rs.rand(*shape[1:]) < keep)[None] for shape, keep in shapes_keeps]
+        return [
+            None if keep >= 1.0 else np.broadcast_to(rs.rand(*shape[1:]) < keep, (self.runs, *shape[1:]))
+            for shape, keep in shapes_keeps
+        ]
