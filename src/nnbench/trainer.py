@@ -226,6 +226,7 @@ def fit(
     caller = params
     params = _flat(net, params)
     grads = net.allocate(runs)
+    blocks = optimizer.blocks if isinstance(optimizer, RunBlocks) else None  # None: one optimizer for all runs
     updates = [_block_update(net, params, grads, rows, opt) for rows, opt in _blocks(optimizer, runs)]
     loss = np.zeros((epochs, runs))  # per epoch, the sum over its batches of each batch's summed loss
     penalty = np.zeros((epochs, runs)) if net.l2 else None  # the L2 penalty at the epoch's last batch
@@ -258,7 +259,7 @@ def fit(
                     m,
                 )
                 for rows, opt, theta_groups, grad_groups, state in updates:
-                    opt.update(theta_groups, grad_groups, state, _rows(lr, rows))
+                    opt.update(theta_groups, grad_groups, state, lr if blocks is None else _rows(lr, rows))
             if monitor is not None and ((epoch + 1) % monitor_every == 0 or epoch + 1 == epochs):
                 now = time.perf_counter()
                 accuracy = _watch(net, params, monitor, bn_state, bounds[0][1])
