@@ -203,6 +203,9 @@ def fit(
     A diverged run's epochs after its divergence are wasted work at most until the next look, and all
     training stops at the look that finds every run diverged.
 
+    optimizer: one (``nnbench.optimizers``) for all runs, or a :class:`RunBlocks`, one per block of runs;
+    schedule: a function of the epoch to the learning rate, a scalar or a per-run (R, 1) array.
+
     engine: "numpy" (``Network``'s passes, the reference), "numba" (``kernels.CompiledStep``: the same
     step compiled, for networks without batch norm) or "auto" (:func:`choose_engine` picks one of them).
 
