@@ -350,6 +350,25 @@ def test_cell_groups_keep_apart_cells_that_differ_beyond_the_optimizer():
         assert cell_groups([a, a.replace(**other), a]) == [[0, 2], [1]]
 
 
+def test_cell_groups_stack_at_most_max_stacked_runs(monkeypatch):
+    """A group holds at most MAX_STACKED_RUNS // seeds cells (at least one): memory grows with the runs of
+    a fit, the gain per run hardly past ~30; run_cells' records stay those of each cell alone."""
+    import nnbench.trainer as trainer
+    from nnbench.trainer import MAX_STACKED_RUNS, cell_groups, run_cells
+
+    six = [RunSpec(**FAST, optimizer="adam", lr=0.01 * (k + 1), batch_size=16) for k in range(6)]
+    assert cell_groups(six, seeds=5) == [[0, 1, 2, 3, 4, 5]]
+    assert cell_groups(six, seeds=MAX_STACKED_RUNS // 2) == [[0, 1], [2, 3], [4, 5]]
+    assert cell_groups(six, seeds=MAX_STACKED_RUNS + 1) == [[k] for k in range(6)]
+    monkeypatch.setattr(trainer, "MAX_STACKED_RUNS", 4)  # two cells of two seeds per fit
+    assert cell_groups(six[:3], seeds=2) == [[0, 1], [2]]
+    for cell, records in zip(six[:3], run_cells(six[:3], [5, 6])):
+        alone = run(cell, [5, 6])
+        for r in alone + records:
+            r.pop("seconds")
+        assert json.dumps(records) == json.dumps(alone)
+
+
 def test_runs_with_the_same_seed_draw_the_same_numbers_as_alone():
     """Streams draws shuffles and dropout masks once per distinct seed; every run gets what its seed's
     streams alone give, epoch after epoch."""

@@ -646,14 +646,23 @@ def run(spec, seeds=None, points=None, monitor_every: int | None = None, variant
     return results
 
 
-def cell_groups(specs) -> list[list[int]]:
+# run_cells stacks cells on one run axis up to this many runs (seeds × cells) per fit: a grid job's six
+# mini-batch cells at 5 or 10 seeds; at 30 seeds two cells a fit, at 64 or more one. Past ~30 runs a tiny
+# network's step gains little per run (bench_scaling.py: 14.1 → 13.1 ms per run from R = 10 to 20), while a
+# fit's memory grows with R (the data and its shuffled copy per run: 1.4 MB a run for digits).
+MAX_STACKED_RUNS = 64
+
+
+def cell_groups(specs, seeds: int = 1) -> list[list[int]]:
     """The specs (indices, in order of first appearance) that :func:`run_cells` trains together: those equal
-    but for :data:`OPTIMIZER_FIELDS` and ``seed``, so sharing the network, data, batches and epochs."""
+    but for :data:`OPTIMIZER_FIELDS` and ``seed``, so sharing the network, data, batches and epochs, at most
+    ``MAX_STACKED_RUNS // seeds`` of them (at least one) per group, for ``seeds`` seeds each."""
     groups: dict[str, list[int]] = {}
     for i, spec in enumerate(specs):
         shared = {k: v for k, v in spec.to_dict().items() if k not in (*OPTIMIZER_FIELDS, "seed")}
         groups.setdefault(json.dumps(shared, sort_keys=True), []).append(i)
-    return list(groups.values())
+    size = max(1, MAX_STACKED_RUNS // max(1, seeds))
+    return [group[k : k + size] for group in groups.values() for k in range(0, len(group), size)]
 
 
 def run_cells(specs, seeds, points=None) -> list[list[dict]]:
@@ -665,7 +674,7 @@ def run_cells(specs, seeds, points=None) -> list[list[dict]]:
     ``points``: a function of a spec to its data set's points (``nnbench.data.read_points``), or None."""
     seeds = [int(s) for s in seeds]
     records: list[list[dict]] = [[] for _ in specs]
-    for group in cell_groups(specs):
+    for group in cell_groups(specs, len(seeds)):
         cells = [specs[i] for i in group]
         variants = [cell.replace(seed=seed) for cell in cells for seed in seeds]
         together = run(cells[0], seeds * len(cells), None if points is None else points(cells[0]), variants=variants)
