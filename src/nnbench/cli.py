@@ -71,7 +71,7 @@ def cmd_train(args) -> int:
         specs.append(RunSpec.from_dict(raw))
     seeds = _seeds(args.seeds) if args.seeds else None
     for group in cell_groups(specs, len(seeds or [0])):  # a group's cells train together: runs on one axis
-        check_epochs("epochs", max(specs[i].epochs for i in group), len(seeds or [0]) * len(group))
+        check_epochs("epochs", specs[group[0]].epochs, len(seeds or [0]) * len(group))  # a group shares epochs
     cells = [cell_labels(text) for text in args.cell] if args.cell else None
     for out in args.out or ():
         _check_out(out)

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 PURPOSES = ("split", "init", "shuffle", "dropout")  # append only: the order fixes the streams
@@ -37,8 +39,9 @@ class Streams:
             setattr(one, purpose, getattr(self, purpose)[runs])
         return one
 
-    def _distinct(self):
-        """(the first run of each distinct seed, each run's row among them)."""
+    @functools.cached_property
+    def distinct(self) -> tuple[list[int], np.ndarray]:
+        """(the first run of each distinct seed, each run's row among them), found once."""
         first = {}
         for r, seed in enumerate(self.seeds):
             first.setdefault(seed, r)
@@ -47,14 +50,14 @@ class Streams:
 
     def permutation(self, epoch: int, m: int) -> np.ndarray:
         """Each run's shuffle of m examples for this epoch, shape (R, m)."""
-        runs, rows = self._distinct()
+        runs, rows = self.distinct
         drawn = np.stack([self.shuffle[r].permutation(m) for r in runs])
         return drawn if len(runs) == len(self.seeds) else drawn[rows]
 
     def dropout_masks(self, shapes_keeps):
         """A fresh boolean keep-mask (U < keep_prob) per hidden layer with keep_prob < 1, else None;
         run r's slice drawn from run r's dropout stream."""
-        runs, rows = self._distinct()
+        runs, rows = self.distinct
         masks = []
         for shape, keep in shapes_keeps:
             if keep >= 1.0:

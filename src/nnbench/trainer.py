@@ -229,7 +229,7 @@ def fit(
     caller = params
     params = _flat(net, params)
     grads = net.allocate(runs)
-    blocks = optimizer.blocks if isinstance(optimizer, RunBlocks) else None  # None: one optimizer for all runs
+    per_block_lr = isinstance(optimizer, RunBlocks)  # else one optimizer for all runs: the rate as it is
     updates = [_block_update(net, params, grads, rows, opt) for rows, opt in _blocks(optimizer, runs)]
     loss = np.zeros((epochs, runs))  # per epoch, the sum over its batches of each batch's summed loss
     penalty = np.zeros((epochs, runs)) if net.l2 else None  # the L2 penalty at the epoch's last batch
@@ -262,7 +262,7 @@ def fit(
                     m,
                 )
                 for rows, opt, theta_groups, grad_groups, state in updates:
-                    opt.update(theta_groups, grad_groups, state, lr if blocks is None else _rows(lr, rows))
+                    opt.update(theta_groups, grad_groups, state, _rows(lr, rows) if per_block_lr else lr)
             if monitor is not None and ((epoch + 1) % monitor_every == 0 or epoch + 1 == epochs):
                 now = time.perf_counter()
                 accuracy = _watch(net, params, monitor, bn_state, bounds[0][1])
@@ -566,11 +566,9 @@ def run(spec, seeds=None, points=None, monitor_every: int | None = None, variant
                     f"{', '.join(OPTIMIZER_FIELDS)}"
                 )
     streams = Streams(seeds)
-    loaded = {}  # one split per distinct seed (a grid job's cells repeat their seeds: run_cells)
-    for seed, g in zip(seeds, streams.split):
-        if seed not in loaded:
-            loaded[seed] = data.load(spec.dataset, spec.dataset_options, g, points)
-    splits = [loaded[seed] for seed in seeds]
+    first, rows = streams.distinct  # one split per distinct seed (run_cells repeats a job's seeds per cell)
+    loaded = [data.load(spec.dataset, spec.dataset_options, streams.split[r], points) for r in first]
+    splits = [loaded[i] for i in rows]
     stack = lambda name: np.stack([getattr(s, name) for s in splits])  # noqa: E731
     X, y = stack("X_train"), stack("y_train")
     net = spec.build_network(X.shape[1], splits[0].n_classes)
@@ -607,7 +605,7 @@ def run(spec, seeds=None, points=None, monitor_every: int | None = None, variant
             scores[part] = evaluate(net, params, stack(f"X_{part}"), stack(f"y_{part}"), bn_state)
     boundaries = {}  # run -> its boundary, for the first run of each block of equal variants
     if data.DATASETS[spec.dataset].two_d and X.shape[1] == 2:
-        own = [spec] * len(seeds) if variants is None else [v.replace(seed=0) for v in variants]
+        own = [()] * len(seeds) if variants is None else [[getattr(v, k) for k in OPTIMIZER_FIELDS] for v in variants]
         for r in range(len(seeds)):
             if (r == 0 or own[r] != own[r - 1]) and outcome.ok[r]:
                 boundaries[r] = decision_boundary(net, params, bn_state, splits[r], run=r)
